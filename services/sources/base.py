@@ -1,0 +1,86 @@
+"""The metric source interface shared by the demo and Prometheus implementations.
+
+Every method returns a pandas DataFrame with the columns documented in `COLUMNS`, times as
+tz-aware UTC timestamps, latencies in milliseconds and ratios in [0, 1]. An empty frame with
+those columns means "no data in this window"; a `SourceError` means the source failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import pandas as pd
+
+from services.timewindow import Window
+
+Grouping = Literal["service", "edge"]
+QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.99)
+
+SERVICE_KEYS = ["cluster", "namespace", "service"]
+EDGE_KEYS = SERVICE_KEYS + ["source_workload", "source_namespace"]
+QUANTILE_COLUMNS = ["p50", "p90", "p99"]
+TRAFFIC_COLUMNS = ["rps", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]
+INTERVAL_COLUMNS = [
+    "alertname", "labels", "labels_key", "severity", "cluster", "namespace", "service",
+    "state", "start", "end", "ongoing", "since",
+]
+
+
+def keys_for(by: Grouping) -> list[str]:
+    return SERVICE_KEYS if by == "service" else EDGE_KEYS
+
+
+def empty_frame(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+class SourceError(RuntimeError):
+    """A query could not be answered; the message names the source and the cause."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    clusters: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    ok: bool
+    detail: str
+
+
+class MetricSource(Protocol):
+    name: str
+
+    def status(self) -> SourceStatus:
+        """Whether the source answers, with a one-line detail for the sidebar."""
+
+    def label_values(self, label: Literal["cluster", "namespace"]) -> list[str]:
+        """Clusters or namespaces of the mesh's services, sorted."""
+
+    def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+        """Columns: time, keys_for(by), p50, p90, p99 (ms)."""
+
+    def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+        """Columns: time, keys_for(by), rps, ratio_5xx, ratio_4xx, ratio_grpc_error."""
+
+    def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+        """One row per group: keys_for(by), p50, p90, p99 over the whole window."""
+
+    def traffic_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+        """One row per group: keys_for(by), requests, rps, ratio_5xx, ratio_4xx, ratio_grpc_error."""
+
+    def alert_intervals(self, window: Window, filters: Filters) -> pd.DataFrame:
+        """Columns INTERVAL_COLUMNS: one row per continuous active period, clipped to the window.
+
+        `end` is NaT and `ongoing` True when the alert is still active at the window's end;
+        `since` is when it became active, even if that was before the window.
+        """
+
+
+def rate_range(rate_window_seconds: int, step: int) -> int:
+    """The range of rate(): the configured window, widened to the step so no sample is skipped."""
+    return max(rate_window_seconds, step)

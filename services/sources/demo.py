@@ -1,0 +1,159 @@
+"""The demo source: answers the source interface from the bundled scenario, with PromQL's maths."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from services.config import Settings
+from services.demo_scenario import DemoData, EdgeSeries, anchor_for, build
+from services.sources.base import (
+    QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceStatus, empty_frame, keys_for, rate_range,
+)
+from services.sources.frames import histogram_quantile, interval_frame, interval_row, traffic_frame
+from services.timewindow import Window, parse_duration, utcnow
+
+
+def _group_key(series: EdgeSeries, by: Grouping) -> tuple[str, ...]:
+    e = series.edge
+    key = (e.cluster, e.namespace, e.service)
+    return key if by == "service" else key + (e.source_workload, e.source_namespace)
+
+
+class DemoSource:
+    name = "demo"
+
+    def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow):
+        self.settings = settings or Settings()
+        self.clock = clock
+        self.rate_window = parse_duration(self.settings.rate_window)
+
+    def data(self) -> DemoData:
+        return build(anchor_for(self.clock()))
+
+    def status(self) -> SourceStatus:
+        data = self.data()
+        return SourceStatus("demo", True, f"bundled demo scenario, {len(data.edges)} mesh edges, anchored to now")
+
+    def label_values(self, label: str) -> list[str]:
+        data = self.data()
+        if label == "cluster":
+            values = {s.edge.cluster for s in data.edges} | {a.labels.get("cluster", "") for a in data.alerts}
+        else:
+            values = {s.edge.namespace for s in data.edges} | {a.labels.get("namespace", "") for a in data.alerts}
+        return sorted(v for v in values if v)
+
+    # --- mesh metrics -------------------------------------------------------------------------
+
+    def _selected(self, data: DemoData, filters: Filters) -> list[EdgeSeries]:
+        return [
+            s for s in data.edges
+            if (not filters.clusters or s.edge.cluster in filters.clusters)
+            and (not filters.namespaces or s.edge.namespace in filters.namespaces)
+        ]
+
+    def _points(self, data: DemoData, window: Window, step: int, back_seconds: int):
+        """Evaluation times in the window with the sample index at each and `back_seconds` before."""
+        times = np.arange(int(window.start.timestamp()), int(window.end.timestamp()) + 1, step)
+        idx = (times - data.times[0]) // data.interval
+        back = idx - back_seconds // data.interval
+        ok = (back >= 0) & (idx < len(data.times))
+        return times[ok], idx[ok], back[ok]
+
+    def _grouped(self, filters: Filters, by: Grouping):
+        data = self.data()
+        groups: dict[tuple[str, ...], list[EdgeSeries]] = {}
+        for s in self._selected(data, filters):
+            groups.setdefault(_group_key(s, by), []).append(s)
+        return data, groups
+
+    def _quantiles(self, data: DemoData, groups, idx, back, keys, times=None) -> pd.DataFrame:
+        bounds = np.array(data.buckets_ms + [np.inf])
+        frames = []
+        for key, members in groups.items():
+            counts = sum(m.buckets[idx] - m.buckets[back] for m in members)
+            frame = pd.DataFrame({col: histogram_quantile(q, bounds, counts) for col, q in zip(QUANTILE_COLUMNS, QUANTILES)})
+            for name, value in zip(keys, key):
+                frame[name] = value
+            if times is not None:
+                frame["time"] = pd.to_datetime(times, unit="s", utc=True)
+            frames.append(frame)
+        columns = (["time"] if times is not None else []) + keys + QUANTILE_COLUMNS
+        if not frames:
+            return empty_frame(columns)
+        out = pd.concat(frames, ignore_index=True)[columns]
+        return out.dropna(subset=QUANTILE_COLUMNS, how="all").reset_index(drop=True)
+
+    def _codes(self, groups, idx, back, keys, times, divisor: float):
+        codes, grpc = [], []
+        stamp = pd.to_datetime(times, unit="s", utc=True) if times is not None else None
+        for key, members in groups.items():
+            for m in members:
+                for (code, status, _flags), counter in m.requests.items():
+                    values = (counter[idx] - counter[back]) / divisor
+                    row = dict(zip(keys, key))
+                    frame = pd.DataFrame({"value": values, "response_code": code, **row})
+                    if stamp is not None:
+                        frame["time"] = stamp
+                    codes.append(frame)
+                    if m.edge.protocol == "grpc":
+                        grpc.append(frame.rename(columns={"response_code": "grpc_response_status"}).assign(grpc_response_status=status))
+        cat = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return cat(codes), cat(grpc)
+
+    def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+        data, groups = self._grouped(filters, by)
+        times, idx, back = self._points(data, window.aligned(step), step, rate_range(self.rate_window, step))
+        return self._quantiles(data, groups, idx, back, keys_for(by), times)
+
+    def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+        data, groups = self._grouped(filters, by)
+        seconds = rate_range(self.rate_window, step)
+        times, idx, back = self._points(data, window.aligned(step), step, seconds)
+        codes, grpc = self._codes(groups, idx, back, keys_for(by), times, seconds)
+        keys = ["time"] + keys_for(by)
+        return traffic_frame(codes, grpc, keys, None).sort_values(keys, ignore_index=True)
+
+    def _window_points(self, data: DemoData, window: Window):
+        """Sample indexes at the window's end and start: PromQL's increase(x[window]) at its end."""
+        w = window.aligned(data.interval)
+        idx = (int(w.end.timestamp()) - data.times[0]) // data.interval
+        back = max((int(w.start.timestamp()) - data.times[0]) // data.interval, 0)
+        if idx >= len(data.times) or idx <= back:
+            return w, np.array([], dtype=int), np.array([], dtype=int)
+        return w, np.array([idx]), np.array([back])
+
+    def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+        data, groups = self._grouped(filters, by)
+        _, idx, back = self._window_points(data, window)
+        return self._quantiles(data, groups, idx, back, keys_for(by))
+
+    def traffic_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+        data, groups = self._grouped(filters, by)
+        w, idx, back = self._window_points(data, window)
+        codes, grpc = self._codes(groups, idx, back, keys_for(by), None, 1.0)
+        return traffic_frame(codes, grpc, keys_for(by), float(w.seconds))
+
+    # --- alerts -------------------------------------------------------------------------------
+
+    def alert_intervals(self, window: Window, filters: Filters) -> pd.DataFrame:
+        data = self.data()
+        w = window.aligned(data.interval)
+        rows = []
+        for a in data.alerts:
+            if filters.clusters and a.labels.get("cluster") not in filters.clusters:
+                continue
+            if filters.namespaces and a.labels.get("namespace") not in filters.namespaces:
+                continue
+            if a.start > w.end or a.start > data.anchor or (a.end is not None and a.end <= w.start):
+                continue
+            ongoing = a.end is None or a.end > w.end
+            start = max(a.start, w.start)
+            rows.append(interval_row(
+                a.alertname, {"alertname": a.alertname, **a.labels}, "firing", start,
+                None if ongoing else a.end, a.start if ongoing else start,
+            ))
+        return interval_frame(rows)

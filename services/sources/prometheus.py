@@ -1,0 +1,267 @@
+"""The Prometheus source: Istio standard metrics and the ALERTS series through PromQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from urllib3.util.retry import Retry
+
+from services.config import Settings
+from services.sources.base import (
+    QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceError, SourceStatus, empty_frame, keys_for,
+    rate_range,
+)
+from services.sources.frames import interval_frame, interval_row, traffic_frame
+from services.timewindow import MAX_POINTS, Window, parse_duration
+
+REQUESTS = "istio_requests_total"
+DURATION_BUCKET = "istio_request_duration_milliseconds_bucket"
+NAMESPACE_LABEL = "destination_service_namespace"
+SERVICE_LABEL = "destination_service_name"
+
+
+def promql_string(value: str) -> str:
+    """A PromQL string literal (Go escapes, which JSON's are a subset of)."""
+    return json.dumps(value)
+
+
+def regex_matcher(label: str, values: tuple[str, ...]) -> str:
+    return f"{label}=~{promql_string('|'.join(re.escape(v) for v in values))}"
+
+
+def session_for(settings: Settings) -> requests.Session:
+    """An HTTP session with the configured auth and TLS settings."""
+    session = requests.Session()
+    session.verify = settings.verify_tls
+    if settings.auth_header:
+        session.headers["Authorization"] = settings.auth_header
+    if settings.basic_auth_user:
+        session.auth = (settings.basic_auth_user, settings.basic_auth_password or "")
+    return session
+
+
+def describe_failure(what: str, url: str, exc: Exception, timeout: float) -> str:
+    """One line that names the server and the cause of a failed request."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"{what} at {url} did not answer within {timeout:g} s"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"{what} at {url}: TLS failed ({exc.__class__.__name__}); check PROMETHEUS_VERIFY_TLS"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"{what} at {url} is unreachable (connection failed)"
+    if isinstance(exc, PrometheusApiClientException):
+        text = str(exc)
+        status = re.search(r"HTTP Status Code (\d+)", text)
+        code = status.group(1) if status else "?"
+        detail = re.search(r'"error":"((?:[^"\\]|\\.)*)"', text)
+        if code in {"401", "403"}:
+            return f"{what} at {url} refused the credentials (HTTP {code}); check PROMETHEUS_AUTH_HEADER / basic auth"
+        reason = detail.group(1).replace('\\"', '"') if detail else text[:200]
+        return f"{what} at {url} answered HTTP {code}: {reason}"
+    if isinstance(exc, (ValueError, KeyError, TypeError)):
+        return f"{what} at {url} did not answer with the Prometheus HTTP API ({exc.__class__.__name__})"
+    return f"{what} at {url} failed: {exc}"
+
+
+def _values(series: dict) -> np.ndarray:
+    raw = series["values"] if "values" in series else [series["value"]]
+    return np.asarray(raw, dtype=float).reshape(-1, 2)
+
+
+class PrometheusSource:
+    def __init__(self, settings: Settings):
+        if not settings.prometheus_url:
+            raise SourceError("PROMETHEUS_URL is not set")
+        self.settings = settings
+        self.name = settings.prometheus_url
+        self.url = settings.prometheus_url
+        self.rate_window = parse_duration(settings.rate_window)
+        self.session = session_for(settings)
+        retry = Retry(total=1, read=0, backoff_factor=0.2, status_forcelist=[502, 503, 504], allowed_methods=["GET"])
+        self.client = PrometheusConnect(
+            url=self.url, session=self.session, retry=retry, timeout=settings.timeout_seconds
+        )
+        self.cluster_label = settings.cluster_label
+        self.renames = {
+            settings.cluster_label: "cluster",
+            NAMESPACE_LABEL: "namespace",
+            SERVICE_LABEL: "service",
+            "source_workload_namespace": "source_namespace",
+        }
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (requests.exceptions.RequestException, PrometheusApiClientException, ValueError, KeyError, TypeError) as exc:
+            raise SourceError(describe_failure("Prometheus", self.url, exc, self.settings.timeout_seconds)) from None
+
+    def query(self, promql: str, at: datetime) -> list[dict]:
+        params = {"time": int(at.timestamp()), "timeout": f"{self.settings.timeout_seconds:g}s"}
+        return self._call(self.client.custom_query, promql, params=params)
+
+    def query_range(self, promql: str, window: Window, step: int) -> list[dict]:
+        params = {"timeout": f"{self.settings.timeout_seconds:g}s"}
+        return self._call(self.client.custom_query_range, promql, window.start, window.end, str(step), params=params)
+
+    def _parallel(self, jobs: list[Callable[[], Any]]) -> list[Any]:
+        with ThreadPoolExecutor(max_workers=min(len(jobs), 4)) as pool:
+            futures = [pool.submit(job) for job in jobs]
+            return [f.result() for f in futures]
+
+    def _selector(self, filters: Filters, extra: str = "") -> str:
+        parts = ['reporter="destination"']
+        if filters.clusters:
+            parts.append(regex_matcher(self.cluster_label, filters.clusters))
+        if filters.namespaces:
+            parts.append(regex_matcher(NAMESPACE_LABEL, filters.namespaces))
+        if extra:
+            parts.append(extra)
+        return "{" + ", ".join(parts) + "}"
+
+    def _by(self, by: Grouping, *extra: str) -> str:
+        inverse = {v: k for k, v in self.renames.items()}
+        labels = [inverse.get(k, k) for k in keys_for(by)] + list(extra)
+        return ", ".join(labels)
+
+    def _frame(self, result: list[dict], columns: list[str], value: str = "value", with_time: bool = True) -> pd.DataFrame:
+        """Query answer -> long frame: the renamed labels in `columns`, time and value."""
+        frames = []
+        for series in result:
+            arr = _values(series)
+            labels = {self.renames.get(k, k): v for k, v in series["metric"].items()}
+            frame = pd.DataFrame({value: arr[:, 1]})
+            if with_time:
+                frame["time"] = pd.to_datetime(arr[:, 0], unit="s", utc=True)
+            for col in columns:
+                frame[col] = labels.get(col, "")
+            frames.append(frame)
+        out_cols = (["time"] if with_time else []) + columns + [value]
+        if not frames:
+            return empty_frame(out_cols)
+        return pd.concat(frames, ignore_index=True)[out_cols]
+
+    # --- the source interface -----------------------------------------------------------------
+
+    def status(self) -> SourceStatus:
+        try:
+            info = self._call(self.session.get, f"{self.url}/api/v1/status/buildinfo", timeout=self.settings.timeout_seconds)
+            if info.status_code in (401, 403):
+                return SourceStatus(self.name, False, f"refused the credentials (HTTP {info.status_code})")
+            info.raise_for_status()
+            version = info.json()["data"]["version"]
+        except SourceError as exc:
+            return SourceStatus(self.name, False, str(exc))
+        except (requests.exceptions.RequestException, ValueError, KeyError) as exc:
+            return SourceStatus(self.name, False, describe_failure("Prometheus", self.url, exc, self.settings.timeout_seconds))
+        return SourceStatus(self.name, True, f"Prometheus {version} answered")
+
+    def label_values(self, label: str) -> list[str]:
+        match = f"{REQUESTS}{{reporter=\"destination\"}}"
+        if label == "cluster":
+            values = self._call(self.client.get_label_values, self.cluster_label, params={"match[]": [match, "ALERTS"]})
+        else:
+            mesh = self._call(self.client.get_label_values, NAMESPACE_LABEL, params={"match[]": match})
+            alerting = self._call(self.client.get_label_values, "namespace", params={"match[]": "ALERTS"})
+            values = set(mesh) | set(alerting)
+        return sorted(v for v in values if v)
+
+    def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+        w = window.aligned(step)
+        rng = rate_range(self.rate_window, step)
+        inner = f"sum by (le, {self._by(by)}) (rate({DURATION_BUCKET}{self._selector(filters)}[{rng}s]))"
+        results = self._parallel([
+            (lambda q=q: self.query_range(f"histogram_quantile({q}, {inner})", w, step)) for q in QUANTILES
+        ])
+        return self._quantile_frame(results, by, with_time=True)
+
+    def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+        w = window.aligned(60)
+        inner = f"sum by (le, {self._by(by)}) (increase({DURATION_BUCKET}{self._selector(filters)}[{w.seconds}s]))"
+        results = self._parallel([
+            (lambda q=q: self.query(f"histogram_quantile({q}, {inner})", w.end)) for q in QUANTILES
+        ])
+        return self._quantile_frame(results, by, with_time=False)
+
+    def _quantile_frame(self, results: list[list[dict]], by: Grouping, with_time: bool) -> pd.DataFrame:
+        keys = (["time"] if with_time else []) + keys_for(by)
+        merged = None
+        for col, result in zip(QUANTILE_COLUMNS, results):
+            frame = self._frame(result, keys_for(by), col, with_time)
+            merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
+        merged = merged.dropna(subset=QUANTILE_COLUMNS, how="all")
+        return merged[keys + QUANTILE_COLUMNS].sort_values(keys, ignore_index=True)
+
+    def _traffic(self, fn: Callable[[str], list[dict]], fn_range: str, filters: Filters, by: Grouping, with_time: bool):
+        codes_q = f"sum by ({self._by(by, 'response_code')}) ({fn_range.format(sel=self._selector(filters))})"
+        grpc_sel = self._selector(filters, 'request_protocol="grpc"')
+        grpc_q = f"sum by ({self._by(by, 'grpc_response_status')}) ({fn_range.format(sel=grpc_sel)})"
+        codes, grpc = self._parallel([lambda: fn(codes_q), lambda: fn(grpc_q)])
+        return (
+            self._frame(codes, keys_for(by) + ["response_code"], with_time=with_time),
+            self._frame(grpc, keys_for(by) + ["grpc_response_status"], with_time=with_time),
+        )
+
+    def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+        w = window.aligned(step)
+        rng = rate_range(self.rate_window, step)
+        codes, grpc = self._traffic(
+            lambda q: self.query_range(q, w, step), f"rate({REQUESTS}{{sel}}[{rng}s])", filters, by, True
+        )
+        keys = ["time"] + keys_for(by)
+        return traffic_frame(codes, grpc, keys, None).sort_values(keys, ignore_index=True)
+
+    def traffic_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+        w = window.aligned(60)
+        codes, grpc = self._traffic(
+            lambda q: self.query(q, w.end), f"increase({REQUESTS}{{sel}}[{w.seconds}s])", filters, by, False
+        )
+        return traffic_frame(codes, grpc, keys_for(by), float(w.seconds))
+
+    def alert_intervals(self, window: Window, filters: Filters) -> pd.DataFrame:
+        step = max(60, -(-window.seconds // MAX_POINTS))
+        w = window.aligned(step)
+        matchers = []
+        if filters.clusters:
+            matchers.append(regex_matcher(self.cluster_label, filters.clusters))
+        if filters.namespaces:
+            matchers.append(regex_matcher("namespace", filters.namespaces))
+        firing = ", ".join(['alertstate="firing"'] + matchers)
+        result = self.query_range(f"ALERTS{{{firing}}}", w, step)
+        end_ts = w.end.timestamp()
+        rows, needs_since = [], []
+        for series in result:
+            labels = series["metric"]
+            ts = _values(series)[:, 0]
+            breaks = np.flatnonzero(np.diff(ts) > step) + 1
+            for run in np.split(ts, breaks):
+                start = datetime.fromtimestamp(run[0], tz=timezone.utc)
+                ongoing = run[-1] >= end_ts
+                end = None if ongoing else datetime.fromtimestamp(min(run[-1] + step, end_ts), tz=timezone.utc)
+                rows.append(interval_row(labels.get("alertname", ""), labels, "firing", start, end, start, self.cluster_label))
+                if ongoing and run[0] <= w.start.timestamp():
+                    needs_since.append(len(rows) - 1)
+        if needs_since:
+            self._fill_since(rows, needs_since, f"ALERTS_FOR_STATE{{{', '.join(matchers)}}}", w.end)
+        return interval_frame(rows)
+
+    def _fill_since(self, rows: list[dict], which: list[int], promql: str, at: datetime) -> None:
+        """Alerts active before the window: ALERTS_FOR_STATE holds when they became active."""
+        active_at = {}
+        for series in self.query(promql, at):
+            labels = {k: v for k, v in series["metric"].items() if k != "__name__"}
+            active_at[(labels.get("alertname", ""), frozenset(labels.items()))] = float(series["value"][1])
+        for i in which:
+            row = rows[i]
+            identity = frozenset({"alertname": row["alertname"], **row["labels"]}.items())
+            ts = active_at.get((row["alertname"], identity))
+            if ts is not None:
+                row["since"] = pd.Timestamp(ts, unit="s", tz="UTC")

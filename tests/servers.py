@@ -1,0 +1,116 @@
+"""Real Prometheus and Alertmanager processes on loopback, for tests and benchmarks.
+
+Binaries come from Debian (`make test` installs them); each server gets its own temp dir and a
+free port, and is stopped by PID.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+PROMETHEUS = "prometheus"
+PROMTOOL = "promtool"
+ALERTMANAGER = "prometheus-alertmanager"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def backfill(openmetrics_file: Path, tsdb_dir: Path) -> None:
+    """promtool into an empty dir (it refuses to mix with an old one)."""
+    shutil.rmtree(tsdb_dir, ignore_errors=True)
+    tsdb_dir.mkdir(parents=True)
+    subprocess.run(
+        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(openmetrics_file), str(tsdb_dir)],
+        check=True, capture_output=True, text=True,
+    )
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited: {log.read_text()[-2000:]}")
+        try:
+            if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout}s: {log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def prometheus(tsdb_dir: Path, work: Path) -> Iterator[Server]:
+    """Prometheus serving `tsdb_dir`, with no scrape targets (the data is all backfilled)."""
+    work.mkdir(parents=True, exist_ok=True)
+    config = work / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
+    port = free_port()
+    log = work / "prometheus.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tsdb_dir}",
+                f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=3650d",
+                "--query.max-samples=500000000",
+            ],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, log)
+        yield Server(url, process, log)
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def alertmanager(work: Path) -> Iterator[Server]:
+    work.mkdir(parents=True, exist_ok=True)
+    config = work / "alertmanager.yml"
+    config.write_text("route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n")
+    port = free_port()
+    log = work / "alertmanager.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                ALERTMANAGER, f"--config.file={config}", f"--storage.path={work / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+            ],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, log)
+        yield Server(url, process, log)
+    finally:
+        _stop(process)
