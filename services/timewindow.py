@@ -19,6 +19,7 @@ DEFAULT_PRESET = "Last 1 hour"
 _NICE_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
 TARGET_POINTS = 240
 MAX_POINTS = 11000  # Prometheus refuses query_range with more points per series
+RESOLUTION = 60  # seconds: windows are aligned to the minute, the demo's sample interval
 
 
 class WindowError(ValueError):
@@ -44,7 +45,7 @@ class Window:
     def seconds(self) -> int:
         return int((self.end - self.start).total_seconds())
 
-    def aligned(self, step: int) -> "Window":
+    def aligned(self, step: int = RESOLUTION) -> "Window":
         """Both ends floored to a multiple of `step` seconds (since the epoch).
 
         Aligned windows make query results repeatable and cacheable, and let the demo source

@@ -106,20 +106,20 @@ class DemoSource:
 
     def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
         data, groups = self._grouped(filters, by)
-        times, idx, back = self._points(data, window.aligned(step), step, rate_range(self.rate_window, step))
+        times, idx, back = self._points(data, window.aligned(), step, rate_range(self.rate_window, step))
         return self._quantiles(data, groups, idx, back, keys_for(by), times)
 
     def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
         data, groups = self._grouped(filters, by)
         seconds = rate_range(self.rate_window, step)
-        times, idx, back = self._points(data, window.aligned(step), step, seconds)
+        times, idx, back = self._points(data, window.aligned(), step, seconds)
         codes, grpc = self._codes(groups, idx, back, keys_for(by), times, seconds)
         keys = ["time"] + keys_for(by)
         return traffic_frame(codes, grpc, keys, None).sort_values(keys, ignore_index=True)
 
     def _window_points(self, data: DemoData, window: Window):
         """Sample indexes at the window's end and start: PromQL's increase(x[window]) at its end."""
-        w = window.aligned(data.interval)
+        w = window.aligned()
         idx = (int(w.end.timestamp()) - data.times[0]) // data.interval
         back = max((int(w.start.timestamp()) - data.times[0]) // data.interval, 0)
         if idx >= len(data.times) or idx <= back:
@@ -141,7 +141,7 @@ class DemoSource:
 
     def alert_intervals(self, window: Window, filters: Filters) -> pd.DataFrame:
         data = self.data()
-        w = window.aligned(data.interval)
+        w = window.aligned()
         rows = []
         for a in data.alerts:
             if filters.clusters and a.labels.get("cluster") not in filters.clusters:

@@ -54,6 +54,8 @@ def describe_failure(what: str, url: str, exc: Exception, timeout: float) -> str
         return f"{what} at {url} did not answer within {timeout:g} s"
     if isinstance(exc, requests.exceptions.SSLError):
         return f"{what} at {url}: TLS failed ({exc.__class__.__name__}); check PROMETHEUS_VERIFY_TLS"
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        return f"{what} at {url} answered HTTP {exc.response.status_code}: {exc.response.text[:200].strip()}"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return f"{what} at {url} is unreachable (connection failed)"
     if isinstance(exc, PrometheusApiClientException):
@@ -175,7 +177,7 @@ class PrometheusSource:
         return sorted(v for v in values if v)
 
     def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
-        w = window.aligned(step)
+        w = window.aligned()
         rng = rate_range(self.rate_window, step)
         inner = f"sum by (le, {self._by(by)}) (rate({DURATION_BUCKET}{self._selector(filters)}[{rng}s]))"
         results = self._parallel([
@@ -184,7 +186,7 @@ class PrometheusSource:
         return self._quantile_frame(results, by, with_time=True)
 
     def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
-        w = window.aligned(60)
+        w = window.aligned()
         inner = f"sum by (le, {self._by(by)}) (increase({DURATION_BUCKET}{self._selector(filters)}[{w.seconds}s]))"
         results = self._parallel([
             (lambda q=q: self.query(f"histogram_quantile({q}, {inner})", w.end)) for q in QUANTILES
@@ -211,7 +213,7 @@ class PrometheusSource:
         )
 
     def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
-        w = window.aligned(step)
+        w = window.aligned()
         rng = rate_range(self.rate_window, step)
         codes, grpc = self._traffic(
             lambda q: self.query_range(q, w, step), f"rate({REQUESTS}{{sel}}[{rng}s])", filters, by, True
@@ -220,7 +222,7 @@ class PrometheusSource:
         return traffic_frame(codes, grpc, keys, None).sort_values(keys, ignore_index=True)
 
     def traffic_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
-        w = window.aligned(60)
+        w = window.aligned()
         codes, grpc = self._traffic(
             lambda q: self.query(q, w.end), f"increase({REQUESTS}{{sel}}[{w.seconds}s])", filters, by, False
         )
@@ -228,7 +230,7 @@ class PrometheusSource:
 
     def alert_intervals(self, window: Window, filters: Filters) -> pd.DataFrame:
         step = max(60, -(-window.seconds // MAX_POINTS))
-        w = window.aligned(step)
+        w = window.aligned()
         matchers = []
         if filters.clusters:
             matchers.append(regex_matcher(self.cluster_label, filters.clusters))
@@ -237,6 +239,7 @@ class PrometheusSource:
         firing = ", ".join(['alertstate="firing"'] + matchers)
         result = self.query_range(f"ALERTS{{{firing}}}", w, step)
         end_ts = w.end.timestamp()
+        last_point = w.start.timestamp() + (w.seconds // step) * step
         rows, needs_since = [], []
         for series in result:
             labels = series["metric"]
@@ -244,7 +247,7 @@ class PrometheusSource:
             breaks = np.flatnonzero(np.diff(ts) > step) + 1
             for run in np.split(ts, breaks):
                 start = datetime.fromtimestamp(run[0], tz=timezone.utc)
-                ongoing = run[-1] >= end_ts
+                ongoing = run[-1] >= last_point
                 end = None if ongoing else datetime.fromtimestamp(min(run[-1] + step, end_ts), tz=timezone.utc)
                 rows.append(interval_row(labels.get("alertname", ""), labels, "firing", start, end, start, self.cluster_label))
                 if ongoing and run[0] <= w.start.timestamp():

@@ -1,0 +1,116 @@
+"""The `oncall` command line: the dashboard's overview in a terminal, and demo data export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Sequence
+
+from services.config import ConfigError, Settings, load_settings
+from services.dashboard import make_source, status_report
+from services.sources.base import Filters, SourceError
+from services.timewindow import WindowError, parse_time, window_from_args
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oncall", description="On-call dashboard from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    status = sub.add_parser("status", help="overview of a window: firing, flapping and noisy alerts, worst p99 and 5xx")
+    status.add_argument("--from", dest="start", metavar="ISO", help="window start (default: one hour before --to)")
+    status.add_argument("--to", dest="end", metavar="ISO", help="window end (default: now)")
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
+    status.add_argument("--cluster", action="append", default=[], help="only this cluster (repeatable)")
+    status.add_argument("--namespace", action="append", default=[], help="only this namespace (repeatable)")
+
+    demo = sub.add_parser("demo", help="the bundled demo scenario")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    export = demo_sub.add_parser("export", help="write the demo scenario as OpenMetrics for promtool backfill")
+    export.add_argument("--end", required=True, metavar="ISO", help="the scenario's 'now'")
+    export.add_argument("--out", required=True, type=Path, help="file to write")
+    export.add_argument("--hours", type=float, default=24.0, help="hours of history to write (default 24)")
+    return parser
+
+
+def _fmt_minutes(minutes: float) -> str:
+    return f"{minutes / 60:.1f}h" if minutes >= 90 else f"{minutes:.0f}m"
+
+
+def _print_status(report: dict) -> None:
+    w = report["window"]
+    alerts = report["alerts"]
+    print(f"Window {w['from']} .. {w['to']}   source: {report['source']}")
+    print(f"Alert intervals in window: {alerts['intervals']}")
+    print(f"Firing at window end ({len(alerts['firing'])}):")
+    for a in alerts["firing"]:
+        print(f"  {a['alertname']:<28} {a['labels'].get('severity', ''):<9} since {a['since']}  {_labels(a['labels'])}")
+    if alerts["flapping"]:
+        print(f"Flapping ({len(alerts['flapping'])}):")
+        for a in alerts["flapping"]:
+            print(f"  {a['alertname']:<28} {a['transitions']} transitions  {_labels(a['labels'])}")
+    if alerts["likely_false"]:
+        print(f"Likely false ({len(alerts['likely_false'])}):")
+        for a in alerts["likely_false"]:
+            print(f"  {a['alertname']:<28} {a['count']} short firings  {_labels(a['labels'])}")
+    print("Worst p99 latency:")
+    for r in report["latency"][:5]:
+        print(f"  {r['cluster']}/{r['namespace']}/{r['service']:<20} {r['p99_ms']} ms")
+    print("Worst 5xx ratio:")
+    for r in report["errors"][:5]:
+        print(f"  {r['cluster']}/{r['namespace']}/{r['service']:<20} {r['error_ratio'] * 100:.2f} %")
+
+
+def _labels(labels: dict) -> str:
+    keys = [k for k in ("cluster", "namespace", "service", "pod") if labels.get(k)]
+    return " ".join(f"{k}={labels[k]}" for k in keys)
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    settings = settings.with_prometheus(args.prometheus_url)
+    window = window_from_args(args.start, args.end)
+    source = make_source(settings)
+    filters = Filters(tuple(args.cluster), tuple(args.namespace))
+    report = status_report(source, window, filters, settings)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_status(report)
+    return 0
+
+
+def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
+    from services import openmetrics
+    from services.demo_scenario import anchor_for, build
+
+    if args.hours <= 0:
+        raise WindowError("--hours must be positive")
+    data = build(anchor_for(parse_time(args.end))).last_hours(args.hours)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8") as out:
+        samples = openmetrics.write(data, out, settings.cluster_label)
+    first = data.anchor - timedelta(seconds=int(data.times[-1] - data.times[0]))
+    print(f"wrote {samples} samples from {first.isoformat()} to {data.anchor.isoformat()} into {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "status":
+            return _status(args, settings)
+        return _demo_export(args, settings)
+    except (ConfigError, WindowError, SourceError, OSError) as exc:
+        print(f"oncall: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, (ConfigError, WindowError)) else 1
+    except Exception as exc:  # a CLI prints one line, never a traceback
+        print(f"oncall: unexpected error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
