@@ -91,3 +91,24 @@ def status_report(source: MetricSource, window: Window, filters: Filters, settin
             for r in errors.to_dict("records")
         ],
     }
+
+
+def top_services(summary: pd.DataFrame, column: str, limit: int) -> list[tuple[str, str, str]]:
+    """(cluster, namespace, service) of the `limit` worst services by `column`."""
+    rows = worst(summary, column, limit)
+    return list(zip(rows["cluster"], rows["namespace"], rows["service"]))
+
+
+def edge_table(latency: pd.DataFrame, traffic: pd.DataFrame) -> pd.DataFrame:
+    """Per edge over the window: request rate, p99 and error ratios, busiest first."""
+    keys = ["cluster", "source_namespace", "source_workload", "namespace", "service"]
+    table = traffic.merge(latency[keys + ["p99"]], on=keys, how="outer")
+    return table.sort_values(["rps", "service"], ascending=[False, True], ignore_index=True)
+
+
+def series_label(frame: pd.DataFrame) -> pd.Series:
+    """A legend label per row: cluster/namespace/service, with the caller for edges."""
+    label = frame["cluster"] + "/" + frame["namespace"] + "/" + frame["service"]
+    if "source_workload" in frame:
+        label = frame["source_workload"] + " → " + label
+    return label

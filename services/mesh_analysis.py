@@ -16,10 +16,10 @@ ERROR_RATIO_LIMIT = 0.02
 MIN_POINTS = 2
 
 
-def excursions(series: pd.DataFrame, column: str, kind: str, step_seconds: int) -> pd.DataFrame:
+def excursions(series: pd.DataFrame | None, column: str, kind: str, step_seconds: int) -> pd.DataFrame:
     """Periods where `column` of a service's series is abnormally high."""
     rows = []
-    if series.empty or column not in series:
+    if series is None or series.empty or column not in series:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
     keys = [k for k in EDGE_KEYS if k in series.columns]
     for key, group in series.sort_values("time").groupby(keys):
@@ -48,8 +48,11 @@ def excursions(series: pd.DataFrame, column: str, kind: str, step_seconds: int) 
     return pd.DataFrame(rows, columns=INCIDENT_COLUMNS).sort_values("start", ignore_index=True)
 
 
-def incidents(latency: pd.DataFrame, traffic: pd.DataFrame, step_seconds: int) -> pd.DataFrame:
-    """Latency (p99) and 5xx excursions of every service, oldest first."""
+def incidents(latency: pd.DataFrame | None, traffic: pd.DataFrame | None, step_seconds: int) -> pd.DataFrame:
+    """Latency (p99) and 5xx excursions of every service (or edge), oldest first.
+
+    A series that failed to load is passed as None and contributes nothing.
+    """
     parts = [
         excursions(latency, "p99", "latency", step_seconds),
         excursions(traffic, "ratio_5xx", "5xx", step_seconds),

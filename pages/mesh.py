@@ -1,0 +1,103 @@
+"""Mesh: p99 latency and error ratios of the worst services, and every edge of the mesh."""
+
+import streamlit as st
+
+from components import data
+from components.charts import series_chart
+from components.format import localize, window_caption
+from components.panel import no_data, panel
+from components.state import current_view
+from services.dashboard import edge_table, series_label, top_services
+from services.mesh_analysis import ERROR_RATIO_LIMIT, incidents
+
+RANK_BY = {"p99 latency": ("latency_summary", "p99"), "5xx ratio": ("traffic_summary", "ratio_5xx")}
+
+view = current_view()
+st.title("Service mesh")
+st.caption(window_caption(view))
+
+c1, c2, c3 = st.columns([1, 1, 2])
+top_n = c1.slider("Top services", 1, 20, 5, key="top_n")
+rank_by = c2.radio("Ranked by", list(RANK_BY), horizontal=True, key="rank_by")
+
+chosen: list[tuple[str, str, str]] = []
+with panel("Service ranking"):
+    method, column = RANK_BY[rank_by]
+    summary = data.read(view.settings, method, view.window, view.filters, "service")
+    ranked = top_services(summary, column, len(summary))
+    names = {f"{c}/{n}/{s}": (c, n, s) for c, n, s in ranked}
+    picked = c3.multiselect("Or pick services", list(names), key="picked", placeholder=f"Top {top_n} by {rank_by}")
+    chosen = [names[p] for p in picked] if picked else ranked[:top_n]
+
+
+def only_chosen(frame):
+    keys = list(zip(frame["cluster"], frame["namespace"], frame["service"]))
+    return frame[[k in set(chosen) for k in keys]]
+
+
+latency = traffic = None
+with panel("Latency"):
+    latency = data.read(view.settings, "latency_series", view.window, view.step, view.filters, "service")
+with panel("Errors"):
+    traffic = data.read(view.settings, "traffic_series", view.window, view.step, view.filters, "service")
+
+found = incidents(latency, traffic, view.step)
+
+if latency is not None:
+    st.subheader("p99 latency")
+    shown = only_chosen(latency)
+    if shown.empty:
+        no_data("latency data")
+    else:
+        marks = found[found["kind"] == "latency"]
+        st.plotly_chart(series_chart(shown, "p99", series_label(shown), view.tz, "p99 (ms)", marks), key="p99_chart")
+
+if traffic is not None:
+    st.subheader("5xx error ratio")
+    shown = only_chosen(traffic)
+    if shown.empty:
+        no_data("traffic")
+    else:
+        marks = found[found["kind"] == "5xx"]
+        st.plotly_chart(series_chart(shown, "ratio_5xx", series_label(shown), view.tz, "5xx / all", marks, percent=True), key="err_chart")
+
+if latency is not None or traffic is not None:
+    st.subheader(f"Incidents ({len(found)})")
+    st.caption(f"p99 at least 3× its window median and over 250 ms, or a 5xx ratio over {ERROR_RATIO_LIMIT:.0%}, for 2+ points.")
+    if found.empty:
+        st.success("No latency or 5xx excursions in this window.")
+    else:
+        st.dataframe(localize(found, view.tz, ["start", "end", "peak_time"]).drop(columns=["source_workload"]), hide_index=True,
+                     column_config={t: st.column_config.DatetimeColumn(format="MM-DD HH:mm") for t in ("start", "end", "peak_time")})
+
+st.subheader("Edges (source → destination)")
+with panel("Edges"):
+    edges = edge_table(
+        data.read(view.settings, "latency_summary", view.window, view.filters, "edge"),
+        data.read(view.settings, "traffic_summary", view.window, view.filters, "edge"),
+    )
+    if edges.empty:
+        no_data("mesh traffic")
+    else:
+        edge_incidents = incidents(
+            data.read(view.settings, "latency_series", view.window, view.step, view.filters, "edge"),
+            data.read(view.settings, "traffic_series", view.window, view.step, view.filters, "edge"),
+            view.step,
+        )
+        hot = set(zip(edge_incidents["source_workload"], edge_incidents["service"]))
+        edges.insert(0, "incident", [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"])])
+        styled = edges[["incident", "cluster", "source_workload", "namespace", "service", "rps", "p99", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]]
+        st.dataframe(
+            styled.style.apply(lambda row: ["background-color: rgba(214,39,40,0.15)" if row["incident"] else "" for _ in row], axis=1),
+            hide_index=True,
+            column_config={
+                "incident": st.column_config.CheckboxColumn("incident", help="a p99 or 5xx excursion on this edge in the window"),
+                "source_workload": "source",
+                "service": "destination",
+                "rps": st.column_config.NumberColumn("req/s", format="%.1f"),
+                "p99": st.column_config.NumberColumn("p99 (ms)", format="%.0f"),
+                "ratio_5xx": st.column_config.NumberColumn("5xx", format="percent"),
+                "ratio_4xx": st.column_config.NumberColumn("4xx", format="percent"),
+                "ratio_grpc_error": st.column_config.NumberColumn("gRPC non-OK", format="percent"),
+            },
+        )

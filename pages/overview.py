@@ -1,0 +1,81 @@
+"""Overview: what is firing, how noisy the window was, and the worst services."""
+
+import streamlit as st
+
+from components import data
+from components.charts import alert_timeline
+from components.format import labels_text, local_time, localize, window_caption
+from components.panel import no_data, panel
+from components.state import current_view
+from services.dashboard import analyse_alerts, worst
+
+view = current_view()
+st.title("Overview")
+st.caption(window_caption(view))
+
+firing_col, count_col, p99_col, err_col = st.columns(4)
+alerts = latency = errors = None
+with panel("Alerts"):
+    intervals = data.read(view.settings, "alert_intervals", view.window, view.filters)
+    alerts = analyse_alerts(intervals, view.window, view.settings)
+    firing_col.metric("Firing now", len(alerts.firing), help="Alerts active at the end of the window")
+    count_col.metric("Alert intervals", len(intervals), help=f"{intervals['alertname'].nunique()} distinct alert names")
+
+with p99_col, panel("Latency"):
+    latency = worst(data.read(view.settings, "latency_summary", view.window, view.filters, "service"), "p99")
+    if latency.empty:
+        st.metric("Worst p99", "no data")
+    else:
+        top = latency.iloc[0]
+        st.metric("Worst p99", f"{top['p99']:,.0f} ms", help=f"over the window: {top['cluster']}/{top['namespace']}/{top['service']}")
+        st.caption(f"{top['service']} ({top['cluster']})")
+
+with err_col, panel("Errors"):
+    errors = worst(data.read(view.settings, "traffic_summary", view.window, view.filters, "service"), "ratio_5xx")
+    if errors.empty:
+        st.metric("Worst 5xx ratio", "no data")
+    else:
+        top = errors.iloc[0]
+        st.metric("Worst 5xx ratio", f"{top['ratio_5xx']:.2%}", help=f"5xx / all requests over the window: {top['cluster']}/{top['namespace']}/{top['service']}")
+        st.caption(f"{top['service']} ({top['cluster']})")
+
+if alerts is not None:
+    st.subheader("Firing now")
+    if alerts.firing.empty:
+        st.success("Nothing is firing at the end of this window.")
+    else:
+        for row in alerts.firing.to_dict("records"):
+            st.markdown(
+                f"- **{row['alertname']}** `{row['severity']}` since {local_time(row['since'], view.tz)} — {labels_text(row['labels'])}"
+            )
+    st.subheader("Alert timeline")
+    if alerts.intervals.empty:
+        no_data("alerts")
+    else:
+        st.plotly_chart(alert_timeline(alerts.intervals, view.window, view.tz, compact=True), key="overview_timeline")
+    st.subheader("Top offenders")
+    if not alerts.offenders.empty:
+        table = localize(alerts.offenders, view.tz, ["last_start"])
+        st.dataframe(
+            table[["alertname", "severity", "cluster", "namespace", "service", "firings", "firing_minutes", "last_start", "ongoing"]],
+            hide_index=True,
+            column_config={
+                "firing_minutes": st.column_config.NumberColumn("firing (min)", format="%.0f"),
+                "last_start": st.column_config.DatetimeColumn("last fired", format="MM-DD HH:mm"),
+                "ongoing": st.column_config.CheckboxColumn("firing now"),
+            },
+        )
+
+left, right = st.columns(2)
+if latency is not None and not latency.empty:
+    with left:
+        st.subheader("Worst p99 (ms)")
+        st.dataframe(latency.head(5)[["cluster", "namespace", "service", "p50", "p90", "p99"]], hide_index=True,
+                     column_config={q: st.column_config.NumberColumn(format="%.0f") for q in ("p50", "p90", "p99")})
+if errors is not None and not errors.empty:
+    with right:
+        st.subheader("Worst 5xx ratio")
+        st.dataframe(errors.head(5)[["cluster", "namespace", "service", "rps", "ratio_5xx", "ratio_4xx"]], hide_index=True,
+                     column_config={"rps": st.column_config.NumberColumn("req/s", format="%.1f"),
+                                    "ratio_5xx": st.column_config.NumberColumn("5xx", format="percent"),
+                                    "ratio_4xx": st.column_config.NumberColumn("4xx", format="percent")})
