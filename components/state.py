@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from services.config import Settings
+from services.dashboard import now_for
 from services.sources.base import Filters
 from services.timewindow import Window, auto_step, last
 
@@ -39,7 +40,7 @@ class Selection:
 
     def view(self) -> View:
         """The view as of now: a relative span is resolved against the clock here, once per run."""
-        window = self.fixed if self.fixed is not None else last(self.span)
+        window = self.fixed if self.fixed is not None else last(self.span, now_for(self.settings))
         return View(self.settings, window, self.filters, self.tz)
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
-from services.sources.base import INTERVAL_COLUMNS
+from services.sources.frames import interval_frame
 from services.timewindow import Window
 
 IDENTITY = ["alertname", "labels_key"]
@@ -42,8 +41,7 @@ def merge_overlaps(intervals: pd.DataFrame) -> pd.DataFrame:
                 rows.append(current)
             current = {**row, "_end": row_end}
         rows.append(current)
-    merged = pd.DataFrame(rows).drop(columns="_end")
-    return merged[INTERVAL_COLUMNS].sort_values(["start", "alertname", "labels_key"], ignore_index=True)
+    return interval_frame([{k: v for k, v in r.items() if k != "_end"} for r in rows])
 
 
 def durations(intervals: pd.DataFrame, window: Window) -> pd.Series:
@@ -82,7 +80,8 @@ def _per_identity(intervals: pd.DataFrame, window: Window) -> pd.DataFrame:
     for _, group in frame.sort_values("start").groupby(IDENTITY, sort=False):
         first = group.iloc[0]
         resolved = group[group["_ended"] & group["_started"]]
-        gaps = (group["start"].iloc[1:].values - group["end"].iloc[:-1].values) / np.timedelta64(1, "m")
+        starts, ends = group["start"].iloc[1:].reset_index(drop=True), group["end"].iloc[:-1].reset_index(drop=True)
+        gaps = ((starts - ends).dt.total_seconds() / 60.0).dropna()
         rows.append({
             **{c: first[c] for c in _DESCRIBE},
             "firings": len(group),
@@ -90,7 +89,7 @@ def _per_identity(intervals: pd.DataFrame, window: Window) -> pd.DataFrame:
             "firing_minutes": float(group["_minutes"].sum()),
             "median_minutes": float(group["_minutes"].median()),
             "resolved": resolved,
-            "median_gap_minutes": float(np.median(gaps)) if len(gaps) else math.nan,
+            "median_gap_minutes": float(gaps.median()) if len(gaps) else math.nan,
             "last_start": group["start"].max(),
             "ongoing": bool(group["ongoing"].any()),
         })

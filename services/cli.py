@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from services.config import ConfigError, Settings, load_settings
-from services.dashboard import make_source, status_report
+from services.dashboard import make_source, now_for, status_report
 from services.sources.base import Filters, SourceError
 from services.timewindow import WindowError, parse_time, window_from_args
 
@@ -71,7 +71,7 @@ def _labels(labels: dict) -> str:
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_prometheus(args.prometheus_url)
-    window = window_from_args(args.start, args.end)
+    window = window_from_args(args.start, args.end, now_for(settings))
     source = make_source(settings)
     filters = Filters(tuple(args.cluster), tuple(args.namespace))
     report = status_report(source, window, filters, settings)

@@ -39,6 +39,8 @@ class Settings:
     flap_min_transitions: int = 6
     false_alert_max_minutes: float = 5.0
     false_alert_min_count: int = 3
+    # Freezes the demo scenario's clock (ISO time) for reproducible runs; unset = now.
+    demo_now: str | None = None
 
     @property
     def source_name(self) -> str:
@@ -63,6 +65,7 @@ _KEYS = {
     "flap_min_transitions": "ONCALL_FLAP_MIN_TRANSITIONS",
     "false_alert_max_minutes": "ONCALL_FALSE_ALERT_MAX_MINUTES",
     "false_alert_min_count": "ONCALL_FALSE_ALERT_MIN_COUNT",
+    "demo_now": "ONCALL_DEMO_NOW",
 }
 
 

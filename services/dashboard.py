@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -13,12 +14,19 @@ from services.sources.alertmanager import AlertmanagerClient
 from services.sources.base import Filters, MetricSource
 from services.sources.demo import DemoSource
 from services.sources.prometheus import PrometheusSource
-from services.timewindow import Window, iso
+from services.timewindow import Window, iso, parse_time, utcnow
 
 
 def make_source(settings: Settings) -> MetricSource:
     """Prometheus when PROMETHEUS_URL is set, otherwise the bundled demo."""
     return PrometheusSource(settings) if settings.prometheus_url else DemoSource(settings)
+
+
+def now_for(settings: Settings) -> datetime:
+    """The dashboard's "now": real time, or the frozen demo clock (ONCALL_DEMO_NOW) on the demo."""
+    if settings.demo_now and not settings.prometheus_url:
+        return parse_time(settings.demo_now)
+    return utcnow()
 
 
 def make_alertmanager(settings: Settings) -> AlertmanagerClient | None:

@@ -14,7 +14,7 @@ from services.sources.base import (
     QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceStatus, empty_frame, keys_for, rate_range,
 )
 from services.sources.frames import histogram_quantile, interval_frame, interval_row, traffic_frame
-from services.timewindow import Window, parse_duration, utcnow
+from services.timewindow import Window, parse_duration, parse_time, utcnow
 
 
 def _group_key(series: EdgeSeries, by: Grouping) -> tuple[str, ...]:
@@ -26,9 +26,12 @@ def _group_key(series: EdgeSeries, by: Grouping) -> tuple[str, ...]:
 class DemoSource:
     name = "demo"
 
-    def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] | None = None):
         self.settings = settings or Settings()
-        self.clock = clock
+        if clock is None and self.settings.demo_now:
+            frozen = parse_time(self.settings.demo_now)
+            clock = lambda: frozen  # noqa: E731
+        self.clock = clock or utcnow
         self.rate_window = parse_duration(self.settings.rate_window)
 
     def data(self) -> DemoData:

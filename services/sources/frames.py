@@ -12,6 +12,7 @@ from services.sources.base import INTERVAL_COLUMNS, TRAFFIC_COLUMNS, empty_frame
 
 SERVICE_LABELS = ("service", "destination_service_name", "app", "container", "job")
 HIDDEN_ALERT_LABELS = {"alertname", "alertstate", "__name__"}
+TIME_DTYPE = "datetime64[ns, UTC]"
 
 
 def histogram_quantile(q: float, upper_bounds: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -116,11 +117,11 @@ def interval_frame(rows: Iterable[dict]) -> pd.DataFrame:
     if not rows:
         frame = empty_frame(INTERVAL_COLUMNS)
         for col in ("start", "end", "since"):
-            frame[col] = pd.Series(dtype="datetime64[ns, UTC]")
+            frame[col] = pd.Series(dtype=TIME_DTYPE)
         frame["ongoing"] = pd.Series(dtype=bool)
         return frame
     frame = pd.DataFrame(rows, columns=INTERVAL_COLUMNS)
     for col in ("start", "end", "since"):
-        frame[col] = pd.to_datetime(frame[col], utc=True)
+        frame[col] = pd.to_datetime(frame[col], utc=True).astype(TIME_DTYPE)
     frame["ongoing"] = frame["ongoing"].astype(bool)
     return frame.sort_values(["start", "alertname", "labels_key"], ignore_index=True)

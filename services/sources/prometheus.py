@@ -62,7 +62,7 @@ def describe_failure(what: str, url: str, exc: Exception, timeout: float) -> str
         text = str(exc)
         status = re.search(r"HTTP Status Code (\d+)", text)
         code = status.group(1) if status else "?"
-        detail = re.search(r'"error":"((?:[^"\\]|\\.)*)"', text)
+        detail = re.search(r'"error":\s*"((?:[^"\\]|\\.)*)"', text)
         if code in {"401", "403"}:
             return f"{what} at {url} refused the credentials (HTTP {code}); check PROMETHEUS_AUTH_HEADER / basic auth"
         reason = detail.group(1).replace('\\"', '"') if detail else text[:200]
@@ -86,7 +86,7 @@ class PrometheusSource:
         self.url = settings.prometheus_url
         self.rate_window = parse_duration(settings.rate_window)
         self.session = session_for(settings)
-        retry = Retry(total=1, read=0, backoff_factor=0.2, status_forcelist=[502, 503, 504], allowed_methods=["GET"])
+        retry = Retry(total=1, read=False, backoff_factor=0.2, status_forcelist=[502, 503, 504], allowed_methods=["GET"])
         self.client = PrometheusConnect(
             url=self.url, session=self.session, retry=retry, timeout=settings.timeout_seconds
         )

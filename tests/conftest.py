@@ -1,0 +1,67 @@
+"""Shared fixtures: a fixed demo clock, and a real Prometheus backfilled with the demo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from services.config import Settings
+from services.demo_scenario import anchor_for
+from services.timewindow import iso, utcnow
+from tests import servers
+
+ROOT = Path(__file__).resolve().parents[1]
+# The demo's "now" for the whole session: a Prometheus backfilled with the export at this anchor
+# must agree with the demo source frozen at it.
+ANCHOR = anchor_for(utcnow() - timedelta(minutes=20))
+BACKFILL_HOURS = 6
+
+
+def require(*binaries: str) -> None:
+    missing = [b for b in binaries if shutil.which(b) is None]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not installed: `make test` installs them (scripts/install-system-deps.sh)")
+
+
+@pytest.fixture(scope="session")
+def anchor():
+    return ANCHOR
+
+
+@pytest.fixture(scope="session")
+def demo_settings() -> Settings:
+    return Settings(demo_now=iso(ANCHOR))
+
+
+def oncall(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the CLI as a user would, in a clean environment plus `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args], cwd=ROOT, env={**base, **(env or {})},
+        capture_output=True, text=True, check=check, timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(tmp_path_factory) -> str:
+    """A real Prometheus on loopback holding the demo scenario's last hours."""
+    require(servers.PROMETHEUS, servers.PROMTOOL)
+    work = tmp_path_factory.mktemp("prometheus")
+    export = work / "demo.om"
+    oncall("demo", "export", "--end", iso(ANCHOR), "--out", str(export), "--hours", str(BACKFILL_HOURS), check=True)
+    servers.backfill(export, work / "tsdb")
+    with servers.prometheus(work / "tsdb", work) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def alertmanager_url(tmp_path_factory) -> str:
+    require(servers.ALERTMANAGER)
+    with servers.alertmanager(tmp_path_factory.mktemp("alertmanager")) as server:
+        yield server.url
