@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests run for real, from Debian's packages, when missing:
+# Prometheus with promtool, Alertmanager, and Chromium for the browser test.
+set -euo pipefail
+
+needed=()
+command -v prometheus >/dev/null || needed+=(prometheus)
+command -v promtool >/dev/null || needed+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || needed+=(prometheus-alertmanager)
+[ -x /usr/bin/chromium ] || needed+=(chromium)
+[ ${#needed[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${needed[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "installing ${needed[*]} from Debian's packages"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# Debian starts the services it installs where it can; the tests start their own on loopback.
+$sudo apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${needed[@]}" | sort -u) >/dev/null

@@ -1,0 +1,97 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, on the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import require
+from tests.servers import free_port
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+PAGES = {"overview": ("", 1), "alerts": ("alerts", 1), "mesh": ("mesh", 2)}
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{url}/_stcore/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_every_page_renders_its_charts(browser, dashboard_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800}, timezone_id="Asia/Seoul")
+    for name, (path, charts) in PAGES.items():
+        page.goto(f"{dashboard_url}/{path}")
+        page.wait_for_function(
+            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}", timeout=60000
+        )
+        page.wait_for_load_state("networkidle")
+        assert page.locator("[data-testid='stException']").count() == 0, f"exception box on {name}"
+        assert page.locator(".js-plotly-plot").count() == charts
+        # Times are shown in the browser's zone, which the page learnt from the browser.
+        assert "Asia/Seoul" in page.locator("[data-testid='stSidebar']").inner_text()
+        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    page.close()
+
+
+def test_changing_the_window_keeps_the_sidebar_and_redraws(browser, dashboard_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{dashboard_url}/alerts")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+    page.get_by_role("option", name="Last 24 hours").click()
+    page.wait_for_function(
+        "document.body.innerText.includes('ErrorLogRateHigh') && document.body.innerText.includes('Likely false (2)')",
+        timeout=60000,
+    )
+    assert page.locator("[data-testid='stSidebar']").get_by_text("Time window").count() == 1
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(tmp_path / "alerts-24h.png"), full_page=True)
+    page.close()

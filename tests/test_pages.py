@@ -1,0 +1,181 @@
+"""Each page, headless with Streamlit's AppTest, on the demo and on a real or broken Prometheus."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from services.config import Settings
+from services.dashboard import status_report
+from services.sources.base import Filters
+from services.sources.demo import DemoSource
+from services.timewindow import Window, iso
+from tests.conftest import ANCHOR
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def navigation_like_the_server(monkeypatch):
+    """Keep AppTest on st.navigation across reruns, as the server does.
+
+    The server decides once, at the first st.navigation call, that the `pages/` folder is not a
+    v1 multipage app. AppTest forgets that before every run, so a rerun after a widget change
+    would execute the page file alone, without app.py and its sidebar.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "ONCALL_STEP_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ONCALL_DEMO_NOW", iso(ANCHOR))
+
+
+def open_page(page: str | None = None, preset: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page:
+        at.switch_page(page).run()
+    if preset:
+        at.selectbox(key="preset").select(preset).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def frames(at: AppTest) -> list:
+    return [d.value.data if hasattr(d.value, "data") else d.value for d in at.dataframe]
+
+
+def expected_status(hours: int) -> dict:
+    settings = Settings(demo_now=iso(ANCHOR))
+    return status_report(DemoSource(settings), Window(ANCHOR - timedelta(hours=hours), ANCHOR), Filters(), settings)
+
+
+def test_overview_on_the_demo():
+    at = open_page()
+    shown = metrics(at)
+    expected = expected_status(1)
+    assert shown["Firing now"] == "2"
+    # recommendation, crash-looping for the last 35 minutes
+    assert expected["errors"][0]["service"] == "recommendation"
+    assert shown["Worst 5xx ratio"] == f"{expected['errors'][0]['error_ratio']:.2%}"
+    assert shown["Worst p99"] == f"{expected['latency'][0]['p99_ms']:,.0f} ms"
+    assert charts(at) == 1
+    assert "KubePodCrashLooping" in " ".join(m.value for m in at.markdown)
+    offenders = frames(at)[0]
+    assert offenders["alertname"].iloc[0] == "IstioP99LatencyHigh"
+    assert not at.error
+
+
+def test_overview_worst_p99_over_the_incident():
+    at = open_page(preset="Last 6 hours")
+    assert metrics(at)["Worst p99"].endswith("ms")
+    assert "checkout" in " ".join(c.value for c in at.caption)
+
+
+def test_alerts_page_flapping_and_likely_false():
+    at = open_page("pages/alerts.py", preset="Last 24 hours")
+    assert charts(at) == 1
+    tables = frames(at)
+    flapping = next(t for t in tables if "transitions" in t.columns)
+    # Over a day the repeated short alerts count as flapping too; the search p99 alert flaps most.
+    assert flapping["alertname"].iloc[0] == "IstioP99LatencyHigh" and flapping["service"].iloc[0] == "search"
+    assert flapping["transitions"].iloc[0] == 14
+    assert "keep_firing_for" in flapping["hint"].iloc[0]
+    likely = next(t for t in tables if "count" in t.columns)
+    assert {"ErrorLogRateHigh", "KubeContainerRestarted"} <= set(likely["alertname"])
+    assert "raise `for:`" in likely["hint"].iloc[0]
+
+
+def test_alerts_page_severity_filter_narrows_the_tables():
+    at = open_page("pages/alerts.py", preset="Last 6 hours")
+    at.multiselect(key="sev").select("critical").run()
+    assert not at.exception
+    firing = next(t for t in frames(at) if "since" in t.columns) if any("since" in t.columns for t in frames(at)) else None
+    assert firing is None  # nothing critical is still firing
+    by_severity = next(t for t in frames(at) if "severity" in t.columns and "firings" in t.columns)
+    assert by_severity["severity"].tolist() == ["critical"]
+
+
+def test_mesh_page_charts_incidents_and_edges():
+    at = open_page("pages/mesh.py", preset="Last 6 hours")
+    assert charts(at) == 2
+    tables = frames(at)
+    found = next(t for t in tables if "peak" in t.columns)
+    assert {("latency", "payments"), ("5xx", "inventory")} <= set(zip(found["kind"], found["service"]))
+    edges = next(t for t in tables if "incident" in t.columns)
+    flagged = set(zip(edges[edges["incident"]]["source_workload"], edges[edges["incident"]]["service"]))
+    assert ("cart", "inventory") in flagged and ("payments", "ledger") in flagged
+    assert ("istio-ingressgateway", "frontend") not in flagged
+
+
+def test_mesh_page_top_n_and_picked_services():
+    at = open_page("pages/mesh.py")
+    at.slider(key="top_n").set_value(2).run()
+    at.multiselect(key="picked").select("prod-seoul/payments/ledger").run()
+    assert not at.exception and charts(at) == 2
+
+
+def test_custom_range_with_from_after_to_is_explained_and_the_page_still_works():
+    at = open_page()
+    at.selectbox(key="preset").select("Custom range").run()
+    start = ANCHOR.replace(tzinfo=None)
+    at.datetime_input(key="custom_from").set_value(start).run()
+    at.datetime_input(key="custom_to").set_value(start - timedelta(hours=1)).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "is not before its end" in errors and "Showing the last hour instead" in errors
+    assert metrics(at)["Firing now"] == "2" and charts(at) == 1
+
+
+@pytest.mark.parametrize("page", [None, "pages/alerts.py", "pages/mesh.py"])
+def test_unreachable_prometheus_is_named_and_the_page_still_renders(monkeypatch, page):
+    monkeypatch.setenv("PROMETHEUS_URL", "http://127.0.0.1:9")
+    at = open_page(page)
+    messages = " ".join(e.value for e in at.error) + " ".join(e.value for e in at.sidebar.error)
+    assert "http://127.0.0.1:9 is unreachable" in messages
+    assert at.title  # the page itself rendered
+
+
+def test_bad_configuration_falls_back_to_the_demo(monkeypatch):
+    monkeypatch.setenv("ONCALL_STEP_SECONDS", "abc")
+    at = open_page()
+    assert "ONCALL_STEP_SECONDS='abc' is not a positive number" in " ".join(e.value for e in at.error)
+    assert metrics(at)["Firing now"] == "2"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("page", [None, "pages/alerts.py", "pages/mesh.py"])
+def test_pages_on_a_real_prometheus(monkeypatch, prometheus_url, page):
+    monkeypatch.setenv("PROMETHEUS_URL", prometheus_url)
+    at = open_page(page, preset="Last 3 hours")
+    assert not at.error, [e.value for e in at.error]
+    assert "Prometheus 2." in " ".join(s.value for s in at.sidebar.success)
+    assert charts(at) >= 1
+
+
+@pytest.mark.integration
+def test_alerts_page_shows_alertmanager(monkeypatch, alertmanager_url):
+    monkeypatch.setenv("ALERTMANAGER_URL", alertmanager_url)
+    at = open_page("pages/alerts.py")
+    assert "Alertmanager" in " ".join(s.value for s in at.sidebar.success)
+    assert any("Silences" in m.value for m in at.markdown)
