@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from services import dashboard
 from services.config import Settings
 from services.dashboard import make_alertmanager, make_source
-from services.sources.base import MetricSource, SourceStatus
+from services.sources.base import MetricSource, SourceError, SourceStatus
 from services.timewindow import Window, utcnow
 
 LIVE_MARGIN = timedelta(minutes=5)
@@ -43,8 +44,47 @@ def _read_fixed(settings: Settings, method: str, args: tuple) -> Any:
 def read(settings: Settings, method: str, window: Window, *args: Any) -> pd.DataFrame:
     """`source.method(window.aligned(), *args)`, cached by how long its answer can stay true."""
     window = window.aligned()
-    live = window.end >= utcnow() - LIVE_MARGIN
-    return (_read_live if live else _read_fixed)(settings, method, (window, *args))
+    return (_read_live if _is_live(window) else _read_fixed)(settings, method, (window, *args))
+
+
+def _is_live(window: Window) -> bool:
+    return window.end >= utcnow() - LIVE_MARGIN
+
+
+class _PartlyFailed(Exception):
+    """Carries a page's parts out of the cached function, so that a failure is not cached."""
+
+    def __init__(self, parts: dict):
+        super().__init__("a read failed")
+        self.parts = parts
+
+
+def _page_parts(settings: Settings, page: str, args: tuple) -> dict:
+    builder = {"overview": dashboard.overview_data, "mesh": dashboard.mesh_data}[page]
+    parts = builder(source_for(settings), *args)
+    if any(isinstance(part, SourceError) for part in parts.values()):
+        raise _PartlyFailed(parts)
+    return parts
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def _page_live(settings: Settings, page: str, args: tuple) -> dict:
+    return _page_parts(settings, page, args)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _page_fixed(settings: Settings, page: str, args: tuple) -> dict:
+    return _page_parts(settings, page, args)
+
+
+def page_data(settings: Settings, page: str, window: Window, *args: Any) -> dict[str, pd.DataFrame | SourceError]:
+    """All reads of a page at once (services.dashboard.<page>_data); failed parts are SourceErrors."""
+    window = window.aligned()
+    cached = _page_live if _is_live(window) else _page_fixed
+    try:
+        return cached(settings, page, (window, *args))
+    except _PartlyFailed as partial:
+        return partial.parts
 
 
 @st.cache_data(ttl=30, show_spinner=False)

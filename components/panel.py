@@ -5,9 +5,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+import pandas as pd
 import streamlit as st
 
 from services.sources.base import SourceError
+
+
+def _show(title: str, exc: SourceError) -> None:
+    st.error(f"**{title}** could not be loaded: {exc}", icon=":material/error:")
 
 
 @contextmanager
@@ -15,7 +20,15 @@ def panel(title: str) -> Iterator[None]:
     try:
         yield
     except SourceError as exc:
-        st.error(f"**{title}** could not be loaded: {exc}", icon=":material/error:")
+        _show(title, exc)
+
+
+def loaded(part: pd.DataFrame | SourceError, title: str) -> bool:
+    """True for data; for a failed read, shows why and returns False."""
+    if isinstance(part, SourceError):
+        _show(title, part)
+        return False
+    return True
 
 
 def no_data(what: str) -> None:

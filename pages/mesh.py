@@ -5,7 +5,7 @@ import streamlit as st
 from components import data
 from components.charts import series_chart
 from components.format import localize, window_caption
-from components.panel import no_data, panel
+from components.panel import loaded, no_data
 from components.state import current_view
 from services.dashboard import edge_table, series_label, top_services
 from services.mesh_analysis import ERROR_RATIO_LIMIT, incidents
@@ -15,32 +15,31 @@ RANK_BY = {"p99 latency": ("latency_summary", "p99"), "5xx ratio": ("traffic_sum
 view = current_view()
 st.title("Service mesh")
 st.caption(window_caption(view))
+parts = data.page_data(view.settings, "mesh", view.window, view.step, view.filters)
+
+
+def usable(name: str, title: str):
+    """The part, or None after showing why it failed."""
+    return parts[name] if loaded(parts[name], title) else None
+
 
 c1, c2, c3 = st.columns([1, 1, 2])
 top_n = c1.slider("Top services", 1, 20, 5, key="top_n")
 rank_by = c2.radio("Ranked by", list(RANK_BY), horizontal=True, key="rank_by")
-
-chosen: list[tuple[str, str, str]] = []
-with panel("Service ranking"):
-    method, column = RANK_BY[rank_by]
-    summary = data.read(view.settings, method, view.window, view.filters, "service")
-    ranked = top_services(summary, column, len(summary))
-    names = {f"{c}/{n}/{s}": (c, n, s) for c, n, s in ranked}
-    picked = c3.multiselect("Or pick services", list(names), key="picked", placeholder=f"Top {top_n} by {rank_by}")
-    chosen = [names[p] for p in picked] if picked else ranked[:top_n]
+summary_part, column = RANK_BY[rank_by]
+summary = usable(summary_part, "Service ranking")
+ranked = top_services(summary, column, len(summary)) if summary is not None else []
+names = {f"{c}/{n}/{s}": (c, n, s) for c, n, s in ranked}
+picked = c3.multiselect("Or pick services", list(names), key="picked", placeholder=f"Top {top_n} by {rank_by}")
+chosen = set(names[p] for p in picked) if picked else set(ranked[:top_n])
 
 
 def only_chosen(frame):
-    keys = list(zip(frame["cluster"], frame["namespace"], frame["service"]))
-    return frame[[k in set(chosen) for k in keys]]
+    keys = zip(frame["cluster"], frame["namespace"], frame["service"])
+    return frame[[k in chosen for k in keys]]
 
 
-latency = traffic = None
-with panel("Latency"):
-    latency = data.read(view.settings, "latency_series", view.window, view.step, view.filters, "service")
-with panel("Errors"):
-    traffic = data.read(view.settings, "traffic_series", view.window, view.step, view.filters, "service")
-
+latency, traffic = usable("latency", "Latency"), usable("traffic", "Errors")
 found = incidents(latency, traffic, view.step)
 
 if latency is not None:
@@ -71,24 +70,18 @@ if latency is not None or traffic is not None:
                      column_config={t: st.column_config.DatetimeColumn(format="MM-DD HH:mm") for t in ("start", "end", "peak_time")})
 
 st.subheader("Edges (source → destination)")
-with panel("Edges"):
-    edges = edge_table(
-        data.read(view.settings, "latency_summary", view.window, view.filters, "edge"),
-        data.read(view.settings, "traffic_summary", view.window, view.filters, "edge"),
-    )
+edge_latency, edge_traffic = usable("edge_latency_summary", "Edge latency"), usable("edge_traffic_summary", "Edge traffic")
+if edge_latency is not None and edge_traffic is not None:
+    edges = edge_table(edge_latency, edge_traffic)
     if edges.empty:
         no_data("mesh traffic")
     else:
-        edge_incidents = incidents(
-            data.read(view.settings, "latency_series", view.window, view.step, view.filters, "edge"),
-            data.read(view.settings, "traffic_series", view.window, view.step, view.filters, "edge"),
-            view.step,
-        )
+        edge_incidents = incidents(usable("edge_latency", "Edge latency series"), usable("edge_traffic", "Edge error series"), view.step)
         hot = set(zip(edge_incidents["source_workload"], edge_incidents["service"]))
         edges.insert(0, "incident", [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"])])
-        styled = edges[["incident", "cluster", "source_workload", "namespace", "service", "rps", "p99", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]]
+        table = edges[["incident", "cluster", "source_workload", "namespace", "service", "rps", "p99", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]]
         st.dataframe(
-            styled.style.apply(lambda row: ["background-color: rgba(214,39,40,0.15)" if row["incident"] else "" for _ in row], axis=1),
+            table.style.apply(lambda row: ["background-color: rgba(214,39,40,0.15)" if row["incident"] else "" for _ in row], axis=1),
             hide_index=True,
             column_config={
                 "incident": st.column_config.CheckboxColumn("incident", help="a p99 or 5xx excursion on this edge in the window"),

@@ -5,39 +5,41 @@ import streamlit as st
 from components import data
 from components.charts import alert_timeline
 from components.format import labels_text, local_time, localize, window_caption
-from components.panel import no_data, panel
+from components.panel import loaded, no_data
 from components.state import current_view
 from services.dashboard import analyse_alerts, worst
 
 view = current_view()
 st.title("Overview")
 st.caption(window_caption(view))
+parts = data.page_data(view.settings, "overview", view.window, view.filters)
 
 firing_col, count_col, p99_col, err_col = st.columns(4)
 alerts = latency = errors = None
-with panel("Alerts"):
-    intervals = data.read(view.settings, "alert_intervals", view.window, view.filters)
-    alerts = analyse_alerts(intervals, view.window, view.settings)
+if loaded(parts["intervals"], "Alerts"):
+    alerts = analyse_alerts(parts["intervals"], view.window, view.settings)
     firing_col.metric("Firing now", len(alerts.firing), help="Alerts active at the end of the window")
-    count_col.metric("Alert intervals", len(intervals), help=f"{intervals['alertname'].nunique()} distinct alert names")
+    count_col.metric("Alert intervals", len(alerts.intervals), help=f"{alerts.intervals['alertname'].nunique()} distinct alert names")
 
-with p99_col, panel("Latency"):
-    latency = worst(data.read(view.settings, "latency_summary", view.window, view.filters, "service"), "p99")
-    if latency.empty:
-        st.metric("Worst p99", "no data")
-    else:
-        top = latency.iloc[0]
-        st.metric("Worst p99", f"{top['p99']:,.0f} ms", help=f"over the window: {top['cluster']}/{top['namespace']}/{top['service']}")
-        st.caption(f"{top['service']} ({top['cluster']})")
+with p99_col:
+    if loaded(parts["latency"], "Latency"):
+        latency = worst(parts["latency"], "p99")
+        if latency.empty:
+            st.metric("Worst p99", "no data")
+        else:
+            top = latency.iloc[0]
+            st.metric("Worst p99", f"{top['p99']:,.0f} ms", help=f"over the window: {top['cluster']}/{top['namespace']}/{top['service']}")
+            st.caption(f"{top['service']} ({top['cluster']})")
 
-with err_col, panel("Errors"):
-    errors = worst(data.read(view.settings, "traffic_summary", view.window, view.filters, "service"), "ratio_5xx")
-    if errors.empty:
-        st.metric("Worst 5xx ratio", "no data")
-    else:
-        top = errors.iloc[0]
-        st.metric("Worst 5xx ratio", f"{top['ratio_5xx']:.2%}", help=f"5xx / all requests over the window: {top['cluster']}/{top['namespace']}/{top['service']}")
-        st.caption(f"{top['service']} ({top['cluster']})")
+with err_col:
+    if loaded(parts["traffic"], "Errors"):
+        errors = worst(parts["traffic"], "ratio_5xx")
+        if errors.empty:
+            st.metric("Worst 5xx ratio", "no data")
+        else:
+            top = errors.iloc[0]
+            st.metric("Worst 5xx ratio", f"{top['ratio_5xx']:.2%}", help=f"5xx / all requests over the window: {top['cluster']}/{top['namespace']}/{top['service']}")
+            st.caption(f"{top['service']} ({top['cluster']})")
 
 if alerts is not None:
     st.subheader("Firing now")

@@ -15,7 +15,11 @@ from services.timewindow import Window
 
 IDENTITY = ["alertname", "labels_key"]
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3, "none": 4}
+_FAR = pd.Timestamp("2262-01-01", tz="UTC")  # stands for "still firing" when comparing ends
 _DESCRIBE = ["alertname", "labels", "labels_key", "severity", "cluster", "namespace", "service"]
+_FLAP_COLUMNS = _DESCRIBE + ["transitions", "firings", "median_minutes", "hint"]
+_FALSE_COLUMNS = _DESCRIBE + ["count", "median_minutes", "hint"]
+_OFFENDER_COLUMNS = _DESCRIBE + ["firings", "firing_minutes", "last_start", "ongoing"]
 
 
 def merge_overlaps(intervals: pd.DataFrame) -> pd.DataFrame:
@@ -26,22 +30,17 @@ def merge_overlaps(intervals: pd.DataFrame) -> pd.DataFrame:
     """
     if intervals.empty:
         return intervals
-    rows = []
-    far = pd.Timestamp.max.tz_localize("UTC")
-    for _, group in intervals.sort_values("start").groupby(IDENTITY, sort=False):
-        current = None
-        for row in group.to_dict("records"):
-            row_end = far if row["ongoing"] else row["end"]
-            if current is not None and row["start"] <= current["_end"]:
-                if row_end > current["_end"]:
-                    current.update(end=row["end"], ongoing=row["ongoing"], _end=row_end)
-                current["since"] = min(current["since"], row["since"])
-                continue
-            if current is not None:
-                rows.append(current)
-            current = {**row, "_end": row_end}
-        rows.append(current)
-    return interval_frame([{k: v for k, v in r.items() if k != "_end"} for r in rows])
+    frame = intervals.sort_values(IDENTITY + ["start"], ignore_index=True)
+    by_alert = [frame[c] for c in IDENTITY]
+    reach = frame["end"].where(~frame["ongoing"], _FAR).groupby(by_alert).cummax()
+    previous_reach = reach.groupby(by_alert).shift()
+    period = (previous_reach.isna() | (frame["start"] > previous_reach)).cumsum()
+    merged = frame.groupby(period, sort=False).first()
+    period_end = reach.groupby(period, sort=False).max()
+    merged["ongoing"] = (period_end == _FAR).to_numpy()
+    merged["end"] = period_end.where(period_end != _FAR).to_numpy()
+    merged["since"] = frame["since"].groupby(period, sort=False).min().to_numpy()
+    return interval_frame(merged.to_dict("records"))
 
 
 def durations(intervals: pd.DataFrame, window: Window) -> pd.Series:
@@ -69,31 +68,34 @@ def counts_by(intervals: pd.DataFrame, column: str, window: Window) -> pd.DataFr
     return out.sort_values(["firings", column], ascending=[False, True], ignore_index=True)[out_cols]
 
 
-def _per_identity(intervals: pd.DataFrame, window: Window) -> pd.DataFrame:
-    """One row per alert identity with transition counts and firing-duration statistics."""
-    frame = intervals.assign(
-        _minutes=durations(intervals, window),
-        _started=intervals["start"] > pd.Timestamp(window.start),
-        _ended=~intervals["ongoing"] & (intervals["end"] < pd.Timestamp(window.end)),
+def _annotated(intervals: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """Merged intervals with their minutes in the window and whether they start/end inside it."""
+    frame = merge_overlaps(intervals).sort_values(IDENTITY + ["start"], ignore_index=True)
+    return frame.assign(
+        _minutes=durations(frame, window),
+        _started=frame["start"] > pd.Timestamp(window.start),
+        _ended=~frame["ongoing"] & (frame["end"] < pd.Timestamp(window.end)),
     )
-    rows = []
-    for _, group in frame.sort_values("start").groupby(IDENTITY, sort=False):
-        first = group.iloc[0]
-        resolved = group[group["_ended"] & group["_started"]]
-        starts, ends = group["start"].iloc[1:].reset_index(drop=True), group["end"].iloc[:-1].reset_index(drop=True)
-        gaps = ((starts - ends).dt.total_seconds() / 60.0).dropna()
-        rows.append({
-            **{c: first[c] for c in _DESCRIBE},
-            "firings": len(group),
-            "transitions": int(group["_started"].sum() + group["_ended"].sum()),
-            "firing_minutes": float(group["_minutes"].sum()),
-            "median_minutes": float(group["_minutes"].median()),
-            "resolved": resolved,
-            "median_gap_minutes": float(gaps.median()) if len(gaps) else math.nan,
-            "last_start": group["start"].max(),
-            "ongoing": bool(group["ongoing"].any()),
-        })
-    return pd.DataFrame(rows)
+
+
+def _per_identity(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per alert identity of an `_annotated` frame: transitions and duration statistics."""
+    previous_end = frame.groupby(IDENTITY, sort=False)["end"].shift()
+    frame = frame.assign(
+        _gap=(frame["start"] - previous_end).dt.total_seconds() / 60.0,
+        _transitions=frame["_started"].astype(int) + frame["_ended"].astype(int),
+    )
+    described = {c: (c, "first") for c in _DESCRIBE if c not in IDENTITY}
+    return frame.groupby(IDENTITY, sort=False).agg(
+        **described,
+        firings=("start", "size"),
+        transitions=("_transitions", "sum"),
+        firing_minutes=("_minutes", "sum"),
+        median_minutes=("_minutes", "median"),
+        median_gap_minutes=("_gap", "median"),
+        last_start=("start", "max"),
+        ongoing=("ongoing", "any"),
+    ).reset_index()
 
 
 def _minutes_text(minutes: float) -> str:
@@ -110,15 +112,17 @@ def _round_up_minutes(minutes: float, floor: int = 1) -> int:
 
 def flapping(intervals: pd.DataFrame, window: Window, min_transitions: int = 6) -> pd.DataFrame:
     """Alerts that changed state at least `min_transitions` times inside the window."""
-    columns = _DESCRIBE + ["transitions", "firings", "median_minutes", "hint"]
     if intervals.empty:
-        return pd.DataFrame(columns=columns)
-    stats = _per_identity(merge_overlaps(intervals), window)
+        return pd.DataFrame(columns=_FLAP_COLUMNS)
+    return _flapping(_per_identity(_annotated(intervals, window)), min_transitions)
+
+
+def _flapping(stats: pd.DataFrame, min_transitions: int) -> pd.DataFrame:
     flaps = stats[stats["transitions"] >= min_transitions].copy()
     if flaps.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=_FLAP_COLUMNS)
     flaps["hint"] = [_flap_hint(r) for r in flaps.to_dict("records")]
-    return flaps.sort_values(["transitions", "alertname"], ascending=[False, True], ignore_index=True)[columns]
+    return flaps.sort_values(["transitions", "alertname"], ascending=[False, True], ignore_index=True)[_FLAP_COLUMNS]
 
 
 def _flap_hint(row: dict) -> str:
@@ -136,34 +140,56 @@ def likely_false(
     intervals: pd.DataFrame, window: Window, max_minutes: float = 5.0, min_count: int = 3
 ) -> pd.DataFrame:
     """Alerts that repeatedly fired briefly and resolved on their own: no one could have acted."""
-    columns = _DESCRIBE + ["count", "median_minutes", "hint"]
     if intervals.empty:
-        return pd.DataFrame(columns=columns)
-    stats = _per_identity(merge_overlaps(intervals), window)
-    rows = []
-    for r in stats.to_dict("records"):
-        resolved = r["resolved"]
-        short = resolved[resolved["_minutes"] <= max_minutes]
-        if len(short) < min_count or len(short) < 0.5 * r["firings"]:
-            continue
-        longest = float(short["_minutes"].max())
-        median = float(short["_minutes"].median())
-        hint = (
-            f"{len(short)} firings of {_minutes_text(median)} (longest {_minutes_text(longest)}) that "
-            f"resolved by themselves: raise `for:` to {_round_up_minutes(longest * 2, 5)}m so blips "
-            f"this short never notify, or evaluate over a longer range (e.g. [10m] instead of [1m])."
-        )
-        rows.append({**{c: r[c] for c in _DESCRIBE}, "count": len(short), "median_minutes": median, "hint": hint})
+        return pd.DataFrame(columns=_FALSE_COLUMNS)
+    frame = _annotated(intervals, window)
+    return _likely_false(frame, _per_identity(frame), max_minutes, min_count)
+
+
+def _likely_false(frame: pd.DataFrame, stats: pd.DataFrame, max_minutes: float, min_count: int) -> pd.DataFrame:
+    short = frame[frame["_started"] & frame["_ended"] & (frame["_minutes"] <= max_minutes)]
+    counted = short.groupby(IDENTITY, sort=False).agg(
+        count=("start", "size"), short_median=("_minutes", "median"), longest=("_minutes", "max")
+    ).reset_index()
+    stats = stats.merge(counted, on=IDENTITY)
+    stats = stats[(stats["count"] >= min_count) & (stats["count"] >= 0.5 * stats["firings"])]
+    rows = [
+        {
+            **{c: r[c] for c in _DESCRIBE},
+            "count": int(r["count"]),
+            "median_minutes": float(r["short_median"]),
+            "hint": (
+                f"{r['count']} firings of {_minutes_text(r['short_median'])} (longest {_minutes_text(r['longest'])}) "
+                f"that resolved by themselves: raise `for:` to {_round_up_minutes(r['longest'] * 2, 5)}m so "
+                f"blips this short never notify, or evaluate over a longer range (e.g. [10m] instead of [1m])."
+            ),
+        }
+        for r in stats.to_dict("records")
+    ]
     if not rows:
-        return pd.DataFrame(columns=columns)
-    return pd.DataFrame(rows).sort_values(["count", "alertname"], ascending=[False, True], ignore_index=True)[columns]
+        return pd.DataFrame(columns=_FALSE_COLUMNS)
+    return pd.DataFrame(rows).sort_values(["count", "alertname"], ascending=[False, True], ignore_index=True)[_FALSE_COLUMNS]
 
 
 def top_offenders(intervals: pd.DataFrame, window: Window, limit: int = 10) -> pd.DataFrame:
     """The noisiest alerts: most firings, then most firing time."""
-    columns = _DESCRIBE + ["firings", "firing_minutes", "last_start", "ongoing"]
     if intervals.empty:
-        return pd.DataFrame(columns=columns)
-    stats = _per_identity(merge_overlaps(intervals), window)
+        return pd.DataFrame(columns=_OFFENDER_COLUMNS)
+    return _top_offenders(_per_identity(_annotated(intervals, window)), limit)
+
+
+def _top_offenders(stats: pd.DataFrame, limit: int) -> pd.DataFrame:
     stats = stats.sort_values(["firings", "firing_minutes"], ascending=False, ignore_index=True)
-    return stats.head(limit)[columns]
+    return stats.head(limit)[_OFFENDER_COLUMNS]
+
+
+def analyse(
+    intervals: pd.DataFrame, window: Window, min_transitions: int, max_minutes: float, min_count: int, limit: int = 10
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """flapping(), likely_false() and top_offenders() at once, merging and grouping only once."""
+    if intervals.empty:
+        return (pd.DataFrame(columns=_FLAP_COLUMNS), pd.DataFrame(columns=_FALSE_COLUMNS),
+                pd.DataFrame(columns=_OFFENDER_COLUMNS))
+    frame = _annotated(intervals, window)
+    stats = _per_identity(frame)
+    return _flapping(stats, min_transitions), _likely_false(frame, stats, max_minutes, min_count), _top_offenders(stats, limit)

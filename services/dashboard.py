@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 import pandas as pd
 
 from services import alert_analysis as aa
 from services.config import Settings
 from services.sources.alertmanager import AlertmanagerClient
-from services.sources.base import Filters, MetricSource
+from services.sources.base import Filters, MetricSource, SourceError
 from services.sources.demo import DemoSource
 from services.sources.prometheus import PrometheusSource
 from services.timewindow import Window, iso, parse_time, utcnow
@@ -43,15 +45,49 @@ class AlertView:
 
 
 def analyse_alerts(intervals: pd.DataFrame, window: Window, settings: Settings) -> AlertView:
-    return AlertView(
-        intervals=intervals,
-        firing=aa.firing_now(intervals),
-        flapping=aa.flapping(intervals, window, settings.flap_min_transitions),
-        likely_false=aa.likely_false(
-            intervals, window, settings.false_alert_max_minutes, settings.false_alert_min_count
-        ),
-        offenders=aa.top_offenders(intervals, window),
+    flapping, likely_false, offenders = aa.analyse(
+        intervals, window, settings.flap_min_transitions, settings.false_alert_max_minutes, settings.false_alert_min_count
     )
+    return AlertView(intervals, aa.firing_now(intervals), flapping, likely_false, offenders)
+
+
+def gather(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, pd.DataFrame | SourceError]:
+    """Run a page's reads at once; a read that failed is returned as its SourceError.
+
+    Concurrent reads keep a page close to the slowest query instead of the sum of them, and one
+    failed query leaves the page's other parts intact.
+    """
+    def attempt(job: Callable[[], pd.DataFrame]) -> pd.DataFrame | SourceError:
+        try:
+            return job()
+        except SourceError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=min(len(jobs), 4)) as pool:
+        futures = {name: pool.submit(attempt, job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def overview_data(source: MetricSource, window: Window, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
+    return gather({
+        "intervals": lambda: source.alert_intervals(window, filters),
+        "latency": lambda: source.latency_summary(window, filters, "service"),
+        "traffic": lambda: source.traffic_summary(window, filters, "service"),
+    })
+
+
+def mesh_data(source: MetricSource, window: Window, step: int, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
+    """Service and edge summaries over the window, and their time series."""
+    return gather({
+        "latency_summary": lambda: source.latency_summary(window, filters, "service"),
+        "traffic_summary": lambda: source.traffic_summary(window, filters, "service"),
+        "latency": lambda: source.latency_series(window, step, filters, "service"),
+        "traffic": lambda: source.traffic_series(window, step, filters, "service"),
+        "edge_latency_summary": lambda: source.latency_summary(window, filters, "edge"),
+        "edge_traffic_summary": lambda: source.traffic_summary(window, filters, "edge"),
+        "edge_latency": lambda: source.latency_series(window, step, filters, "edge"),
+        "edge_traffic": lambda: source.traffic_series(window, step, filters, "edge"),
+    })
 
 
 def worst(frame: pd.DataFrame, column: str, limit: int | None = None) -> pd.DataFrame:
@@ -66,9 +102,13 @@ def _number(value: float, digits: int) -> float | None:
 
 def status_report(source: MetricSource, window: Window, filters: Filters, settings: Settings) -> dict:
     """The overview of a window in the shape `oncall status --json` prints."""
-    view = analyse_alerts(source.alert_intervals(window, filters), window, settings)
-    latency = worst(source.latency_summary(window, filters, "service"), "p99")
-    errors = worst(source.traffic_summary(window, filters, "service"), "ratio_5xx")
+    parts = overview_data(source, window, filters)
+    failed = [part for part in parts.values() if isinstance(part, SourceError)]
+    if failed:
+        raise failed[0]
+    view = analyse_alerts(parts["intervals"], window, settings)
+    latency = worst(parts["latency"], "p99")
+    errors = worst(parts["traffic"], "ratio_5xx")
     return {
         "window": window.to_dict(),
         "source": source.name,

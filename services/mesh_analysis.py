@@ -17,35 +17,36 @@ MIN_POINTS = 2
 
 
 def excursions(series: pd.DataFrame | None, column: str, kind: str, step_seconds: int) -> pd.DataFrame:
-    """Periods where `column` of a service's series is abnormally high."""
-    rows = []
+    """Periods where `column` of a service's (or an edge's) series is abnormally high."""
     if series is None or series.empty or column not in series:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
     keys = [k for k in EDGE_KEYS if k in series.columns]
-    for key, group in series.sort_values("time").groupby(keys):
-        labels = dict(zip(keys, key))
-        values = group[column]
-        baseline = float(values.median())
-        if kind == "latency":
-            flagged = (values >= LATENCY_FACTOR * baseline) & (values >= LATENCY_FLOOR_MS)
-        else:
-            flagged = values >= ERROR_RATIO_LIMIT
-        gap = group["time"].diff().dt.total_seconds() > step_seconds
-        starts = flagged & (~flagged.shift(fill_value=False) | gap)
-        run_ids = starts.cumsum().where(flagged)
-        for _, part in group.groupby(run_ids):
-            if len(part) < MIN_POINTS:
-                continue
-            peak_at = part[column].idxmax()
-            rows.append({
-                "kind": kind, "cluster": labels["cluster"], "namespace": labels["namespace"],
-                "service": labels["service"], "source_workload": labels.get("source_workload", ""),
-                "start": part["time"].iloc[0], "end": part["time"].iloc[-1],
-                "peak": float(part[column].max()), "peak_time": part.loc[peak_at, "time"], "baseline": baseline,
-            })
-    if not rows:
+    frame = series.sort_values(keys + ["time"], ignore_index=True)
+    group = frame.groupby(keys, sort=False).ngroup()
+    values = frame[column]
+    baseline = values.groupby(group).transform("median")
+    if kind == "latency":
+        flagged = (values >= LATENCY_FACTOR * baseline) & (values >= LATENCY_FLOOR_MS)
+    else:
+        flagged = values >= ERROR_RATIO_LIMIT
+    same_series = group.eq(group.shift())
+    contiguous = same_series & (frame["time"].diff().dt.total_seconds() <= step_seconds)
+    starts = flagged & ~(flagged.shift(fill_value=False) & contiguous)
+    run = starts.cumsum()[flagged]
+    hits = frame[flagged].assign(baseline=baseline[flagged], _run=run)
+    if hits.empty:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
-    return pd.DataFrame(rows, columns=INCIDENT_COLUMNS).sort_values("start", ignore_index=True)
+    runs = hits.groupby("_run", sort=False)
+    out = runs.agg(
+        **{k: (k, "first") for k in keys},
+        start=("time", "min"), end=("time", "max"), peak=(column, "max"), baseline=("baseline", "first"),
+        points=("time", "size"),
+    )
+    out["peak_time"] = hits.loc[runs[column].idxmax().to_numpy(), "time"].to_numpy()
+    out = out[out["points"] >= MIN_POINTS].assign(kind=kind)
+    if "source_workload" not in out:
+        out["source_workload"] = ""
+    return out[INCIDENT_COLUMNS].sort_values("start", ignore_index=True)
 
 
 def incidents(latency: pd.DataFrame | None, traffic: pd.DataFrame | None, step_seconds: int) -> pd.DataFrame:

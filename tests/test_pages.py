@@ -179,3 +179,33 @@ def test_alerts_page_shows_alertmanager(monkeypatch, alertmanager_url):
     at = open_page("pages/alerts.py")
     assert "Alertmanager" in " ".join(s.value for s in at.sidebar.success)
     assert any("Silences" in m.value for m in at.markdown)
+
+
+def test_auto_refresh_reruns_the_page_in_a_fragment():
+    at = open_page("pages/alerts.py")
+    at.toggle(key="auto_refresh").set_value(True).run()
+    assert not at.exception
+    assert at.radio(key="refresh_every").value == "1 min"
+    assert charts(at) == 1 and at.selectbox(key="preset").value == "Last 1 hour"
+
+
+@pytest.mark.integration
+def test_unknown_cluster_label_is_named_in_the_sidebar(monkeypatch, prometheus_url):
+    monkeypatch.setenv("PROMETHEUS_URL", prometheus_url)
+    monkeypatch.setenv("ONCALL_CLUSTER_LABEL", "kube_cluster")
+    at = open_page()
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "No clusters found on the mesh metrics (label `kube_cluster`, set ONCALL_CLUSTER_LABEL)" in captions
+
+
+@pytest.mark.integration
+def test_a_window_without_data_says_so(monkeypatch, prometheus_url):
+    monkeypatch.setenv("PROMETHEUS_URL", prometheus_url)
+    at = open_page()
+    at.selectbox(key="preset").select("Custom range").run()
+    month_ago = (ANCHOR - timedelta(days=30)).replace(tzinfo=None)
+    at.datetime_input(key="custom_from").set_value(month_ago).run()
+    at.datetime_input(key="custom_to").set_value(month_ago + timedelta(hours=2)).run()
+    assert not at.exception and not at.error
+    assert "No alerts in this window" in " ".join(i.value for i in at.info)
+    assert metrics(at)["Worst p99"] == "no data"
