@@ -29,7 +29,11 @@ def show_page() -> None:
     for problem in (config_problem, window_problem):
         if problem:
             st.error(problem, icon=":material/warning:")
-    page.run()
+    try:
+        page.run()
+    finally:
+        # A page run without app.py must not find a stale view (see components.state).
+        del st.session_state[VIEW_KEY]
 
 
 if refresh_seconds:

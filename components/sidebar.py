@@ -64,8 +64,10 @@ def _choices(settings: Settings, label: str, title: str, key: str) -> tuple[str,
         st.caption(f"{title} list unavailable: {exc}")
         return ()
     if not options:
-        hint = f" (label `{settings.cluster_label}`, set ONCALL_CLUSTER_LABEL)" if label == "cluster" else ""
-        st.caption(f"No {title.lower()} found on the mesh metrics{hint}.")
+        if label == "cluster":
+            st.warning(f"No clusters found on the mesh metrics (label `{settings.cluster_label}`, set ONCALL_CLUSTER_LABEL).")
+        else:
+            st.caption(f"No {title.lower()} found on the mesh metrics.")
         return ()
     return tuple(st.multiselect(title, options, key=key, placeholder=f"All {title.lower()}"))
 

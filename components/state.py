@@ -7,6 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from services.config import Settings
 from services.dashboard import now_for
@@ -45,5 +46,14 @@ class Selection:
 
 
 def current_view() -> View:
-    """The view app.py put in the session before running the page."""
+    """The view app.py put in the session before running the page.
+
+    Without it, Streamlit ran the page file alone: with a `pages/` folder beside app.py it treats
+    the app as an old-style multipage app until st.navigation has been called once, so a deep
+    link as the first request to a new server skips app.py. Mark navigation as in use and rerun
+    through app.py, which keeps the requested page.
+    """
+    if VIEW_KEY not in st.session_state:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return st.session_state[VIEW_KEY]

@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from services.config import Settings
@@ -17,23 +16,6 @@ from services.timewindow import Window, iso
 from tests.conftest import ANCHOR
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def navigation_like_the_server(monkeypatch):
-    """Keep AppTest on st.navigation across reruns, as the server does.
-
-    The server decides once, at the first st.navigation call, that the `pages/` folder is not a
-    v1 multipage app. AppTest forgets that before every run, so a rerun after a widget change
-    would execute the page file alone, without app.py and its sidebar.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture(autouse=True)
@@ -194,7 +176,7 @@ def test_unknown_cluster_label_is_named_in_the_sidebar(monkeypatch, prometheus_u
     monkeypatch.setenv("PROMETHEUS_URL", prometheus_url)
     monkeypatch.setenv("ONCALL_CLUSTER_LABEL", "kube_cluster")
     at = open_page()
-    captions = " ".join(c.value for c in at.sidebar.caption)
+    captions = " ".join(w.value for w in at.sidebar.warning)
     assert "No clusters found on the mesh metrics (label `kube_cluster`, set ONCALL_CLUSTER_LABEL)" in captions
 
 
