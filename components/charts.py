@@ -70,15 +70,17 @@ def series_chart(
     data = frame.assign(time_local=_local(frame["time"], tz), series=label.values)
     fig = px.line(data, x="time_local", y=y, color="series", labels={"time_local": "", y: y_title, "series": ""})
     if percent:
-        fig.update_yaxes(tickformat=".1%")
-    for inc in (incidents.to_dict("records") if incidents is not None else []):
-        fig.add_vrect(
-            x0=_local(pd.Series([inc["start"]]), tz)[0],
-            x1=_local(pd.Series([inc["end"]]), tz)[0],
-            fillcolor=INCIDENT_COLORS.get(inc["kind"], "rgba(0,0,0,0.08)"),
-            line_width=0,
-            annotation_text=f"{inc['kind']}: {inc['service']}",
-            annotation_position="top left",
-        )
+        fig.update_yaxes(tickformat=".2~%")
+    if incidents is not None and not incidents.empty:
+        # One shaded band per period, naming every service in it.
+        for (kind, start, end), group in incidents.groupby(["kind", "start", "end"]):
+            fig.add_vrect(
+                x0=_local(pd.Series([start]), tz)[0],
+                x1=_local(pd.Series([end]), tz)[0],
+                fillcolor=INCIDENT_COLORS.get(kind, "rgba(0,0,0,0.08)"),
+                line_width=0,
+                annotation_text=f"{kind}: {', '.join(sorted(set(group['service'])))}",
+                annotation_position="top left",
+            )
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified")
     return fig

@@ -10,8 +10,6 @@ from components.state import current_view
 from services.dashboard import edge_table, series_label, top_services
 from services.mesh_analysis import ERROR_RATIO_LIMIT, incidents
 
-RANK_BY = {"p99 latency": ("latency_summary", "p99"), "5xx ratio": ("traffic_summary", "ratio_5xx")}
-
 view = current_view()
 st.title("Service mesh")
 st.caption(window_caption(view))
@@ -23,18 +21,17 @@ def usable(name: str, title: str):
     return parts[name] if loaded(parts[name], title) else None
 
 
-c1, c2, c3 = st.columns([1, 1, 2])
-top_n = c1.slider("Top services", 1, 20, 5, key="top_n")
-rank_by = c2.radio("Ranked by", list(RANK_BY), horizontal=True, key="rank_by")
-summary_part, column = RANK_BY[rank_by]
-summary = usable(summary_part, "Service ranking")
-ranked = top_services(summary, column, len(summary)) if summary is not None else []
-names = {f"{c}/{n}/{s}": (c, n, s) for c, n, s in ranked}
-picked = c3.multiselect("Or pick services", list(names), key="picked", placeholder=f"Top {top_n} by {rank_by}")
-chosen = set(names[p] for p in picked) if picked else set(ranked[:top_n])
+c1, c2 = st.columns([1, 2])
+top_n = c1.slider("Top services", 1, 20, 5, key="top_n", help="Each chart shows the worst services by its own measure over the window.")
+by_p99, by_5xx = usable("latency_summary", "Latency ranking"), usable("traffic_summary", "Error ranking")
+every = sorted({k for part in (by_p99, by_5xx) if part is not None for k in zip(part["cluster"], part["namespace"], part["service"])})
+names = {f"{c}/{n}/{s}": (c, n, s) for c, n, s in every}
+picked = {names[p] for p in c2.multiselect("Or pick services", list(names), key="picked", placeholder="Top services by p99 and by 5xx ratio")}
 
 
-def only_chosen(frame):
+def only_chosen(frame, ranking, column):
+    """The picked services, or the top N of `ranking` by `column`."""
+    chosen = picked or set(top_services(ranking, column, top_n) if ranking is not None else [])
     keys = zip(frame["cluster"], frame["namespace"], frame["service"])
     return frame[[k in chosen for k in keys]]
 
@@ -44,7 +41,7 @@ found = incidents(latency, traffic, view.step)
 
 if latency is not None:
     st.subheader("p99 latency")
-    shown = only_chosen(latency)
+    shown = only_chosen(latency, by_p99, "p99")
     if shown.empty:
         no_data("latency data")
     else:
@@ -53,7 +50,7 @@ if latency is not None:
 
 if traffic is not None:
     st.subheader("5xx error ratio")
-    shown = only_chosen(traffic)
+    shown = only_chosen(traffic, by_5xx, "ratio_5xx")
     if shown.empty:
         no_data("traffic")
     else:
@@ -66,7 +63,10 @@ if latency is not None or traffic is not None:
     if found.empty:
         st.success("No latency or 5xx excursions in this window.")
     else:
-        st.dataframe(localize(found, view.tz, ["start", "end", "peak_time"]).drop(columns=["source_workload"]), hide_index=True,
+        shown = localize(found, view.tz, ["start", "end", "peak_time"]).drop(columns=["source_workload"])
+        for col in ("peak", "baseline"):
+            shown[col] = [f"{v:,.0f} ms" if k == "latency" else f"{v:.2%}" for k, v in zip(shown["kind"], shown[col])]
+        st.dataframe(shown, hide_index=True,
                      column_config={t: st.column_config.DatetimeColumn(format="MM-DD HH:mm") for t in ("start", "end", "peak_time")})
 
 st.subheader("Edges (source → destination)")
@@ -79,6 +79,7 @@ if edge_latency is not None and edge_traffic is not None:
         edge_incidents = incidents(usable("edge_latency", "Edge latency series"), usable("edge_traffic", "Edge error series"), view.step)
         hot = set(zip(edge_incidents["source_workload"], edge_incidents["service"]))
         edges.insert(0, "incident", [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"])])
+        edges = edges.sort_values("incident", ascending=False, kind="stable")
         table = edges[["incident", "cluster", "source_workload", "namespace", "service", "rps", "p99", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]]
         st.dataframe(
             table.style.apply(lambda row: ["background-color: rgba(214,39,40,0.15)" if row["incident"] else "" for _ in row], axis=1),
