@@ -27,28 +27,7 @@ def source_for(settings: Settings) -> MetricSource:
     return make_source(settings)
 
 
-def _read(settings: Settings, method: str, args: tuple) -> Any:
-    return getattr(source_for(settings), method)(*args)
-
-
-@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
-def _read_live(settings: Settings, method: str, args: tuple) -> Any:
-    return _read(settings, method, args)
-
-
-@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _read_fixed(settings: Settings, method: str, args: tuple) -> Any:
-    return _read(settings, method, args)
-
-
-def read(settings: Settings, method: str, window: Window, *args: Any) -> pd.DataFrame:
-    """`source.method(window.aligned(), *args)`, cached by how long its answer can stay true."""
-    window = window.aligned()
-    return (_read_live if _is_live(window) else _read_fixed)(settings, method, (window, *args))
-
-
-def _is_live(window: Window) -> bool:
-    return window.end >= utcnow() - LIVE_MARGIN
+PAGES = {"overview": dashboard.overview_data, "mesh": dashboard.mesh_data}
 
 
 class _PartlyFailed(Exception):
@@ -59,30 +38,41 @@ class _PartlyFailed(Exception):
         self.parts = parts
 
 
-def _page_parts(settings: Settings, page: str, args: tuple) -> dict:
-    builder = {"overview": dashboard.overview_data, "mesh": dashboard.mesh_data}[page]
-    parts = builder(source_for(settings), *args)
+def _compute(settings: Settings, what: str, args: tuple) -> Any:
+    """A page's reads (a name in PAGES) or one source method."""
+    if what not in PAGES:
+        return getattr(source_for(settings), what)(*args)
+    parts = PAGES[what](source_for(settings), *args)
     if any(isinstance(part, SourceError) for part in parts.values()):
         raise _PartlyFailed(parts)
     return parts
 
 
-@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def _page_live(settings: Settings, page: str, args: tuple) -> dict:
-    return _page_parts(settings, page, args)
+@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
+def _live(settings: Settings, what: str, args: tuple) -> Any:
+    return _compute(settings, what, args)
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _page_fixed(settings: Settings, page: str, args: tuple) -> dict:
-    return _page_parts(settings, page, args)
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _fixed(settings: Settings, what: str, args: tuple) -> Any:
+    return _compute(settings, what, args)
+
+
+def _cached(settings: Settings, what: str, window: Window, args: tuple) -> Any:
+    window = window.aligned()
+    live = window.end >= utcnow() - LIVE_MARGIN
+    return (_live if live else _fixed)(settings, what, (window, *args))
+
+
+def read(settings: Settings, method: str, window: Window, *args: Any) -> pd.DataFrame:
+    """`source.method(window.aligned(), *args)`, cached by how long its answer can stay true."""
+    return _cached(settings, method, window, args)
 
 
 def page_data(settings: Settings, page: str, window: Window, *args: Any) -> dict[str, pd.DataFrame | SourceError]:
     """All reads of a page at once (services.dashboard.<page>_data); failed parts are SourceErrors."""
-    window = window.aligned()
-    cached = _page_live if _is_live(window) else _page_fixed
     try:
-        return cached(settings, page, (window, *args))
+        return _cached(settings, page, window, args)
     except _PartlyFailed as partial:
         return partial.parts
 

@@ -39,23 +39,20 @@ def only_chosen(frame, ranking, column):
 latency, traffic = usable("latency", "Latency"), usable("traffic", "Errors")
 found = incidents(latency, traffic, view.step)
 
-if latency is not None:
-    st.subheader("p99 latency")
-    shown = only_chosen(latency, by_p99, "p99")
+CHARTS = [  # series, its ranking, measure, title, axis, incident kind, axis in percent
+    (latency, by_p99, "p99", "p99 latency", "p99 (ms)", "latency", False),
+    (traffic, by_5xx, "ratio_5xx", "5xx error ratio", "5xx / all", "5xx", True),
+]
+for series, ranking, column, title, axis, kind, percent in CHARTS:
+    if series is None:
+        continue
+    st.subheader(title)
+    shown = only_chosen(series, ranking, column)
     if shown.empty:
-        no_data("latency data")
+        no_data(f"{title} data")
     else:
-        marks = found[found["kind"] == "latency"]
-        st.plotly_chart(series_chart(shown, "p99", series_label(shown), view.tz, "p99 (ms)", marks), key="p99_chart")
-
-if traffic is not None:
-    st.subheader("5xx error ratio")
-    shown = only_chosen(traffic, by_5xx, "ratio_5xx")
-    if shown.empty:
-        no_data("traffic")
-    else:
-        marks = found[found["kind"] == "5xx"]
-        st.plotly_chart(series_chart(shown, "ratio_5xx", series_label(shown), view.tz, "5xx / all", marks, percent=True), key="err_chart")
+        marks = found[found["kind"] == kind]
+        st.plotly_chart(series_chart(shown, column, series_label(shown), view.tz, axis, marks, percent), key=f"{column}_chart")
 
 if latency is not None or traffic is not None:
     st.subheader(f"Incidents ({len(found)})")

@@ -21,25 +21,26 @@ if loaded(parts["intervals"], "Alerts"):
     firing_col.metric("Firing now", len(alerts.firing), help="Alerts active at the end of the window")
     count_col.metric("Alert intervals", len(alerts.intervals), help=f"{alerts.intervals['alertname'].nunique()} distinct alert names")
 
-with p99_col:
-    if loaded(parts["latency"], "Latency"):
-        latency = worst(parts["latency"], "p99")
-        if latency.empty:
-            st.metric("Worst p99", "no data")
-        else:
-            top = latency.iloc[0]
-            st.metric("Worst p99", f"{top['p99']:,.0f} ms", help=f"over the window: {top['cluster']}/{top['namespace']}/{top['service']}")
-            st.caption(f"{top['service']} ({top['cluster']})")
 
+
+def worst_metric(part, title: str, column: str, label: str, fmt: str, meaning: str):
+    """A metric of the worst service by `column`; returns the ranking, or None if it failed."""
+    if not loaded(part, title):
+        return None
+    ranking = worst(part, column)
+    if ranking.empty:
+        st.metric(label, "no data")
+        return ranking
+    top = ranking.iloc[0]
+    st.metric(label, fmt.format(top[column]), help=f"{meaning}: {top['cluster']}/{top['namespace']}/{top['service']}")
+    st.caption(f"{top['service']} ({top['cluster']})")
+    return ranking
+
+
+with p99_col:
+    latency = worst_metric(parts["latency"], "Latency", "p99", "Worst p99", "{:,.0f} ms", "over the window")
 with err_col:
-    if loaded(parts["traffic"], "Errors"):
-        errors = worst(parts["traffic"], "ratio_5xx")
-        if errors.empty:
-            st.metric("Worst 5xx ratio", "no data")
-        else:
-            top = errors.iloc[0]
-            st.metric("Worst 5xx ratio", f"{top['ratio_5xx']:.2%}", help=f"5xx / all requests over the window: {top['cluster']}/{top['namespace']}/{top['service']}")
-            st.caption(f"{top['service']} ({top['cluster']})")
+    errors = worst_metric(parts["traffic"], "Errors", "ratio_5xx", "Worst 5xx ratio", "{:.2%}", "5xx / all requests over the window")
 
 if alerts is not None:
     st.subheader("Firing now")

@@ -69,48 +69,38 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def prometheus(tsdb_dir: Path, work: Path) -> Iterator[Server]:
+def _serve(name: str, work: Path, config_text: str, args: list[str]) -> Iterator[Server]:
+    """Start a server on a free loopback port with `--config.file`; stop it by PID after use."""
+    work.mkdir(parents=True, exist_ok=True)
+    config = work / f"{name}.yml"
+    config.write_text(config_text)
+    port = free_port()
+    log = work / f"{name}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*args, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, log)
+        yield Server(url, process, log)
+    finally:
+        _stop(process)
+
+
+def prometheus(tsdb_dir: Path, work: Path):
     """Prometheus serving `tsdb_dir`, with no scrape targets (the data is all backfilled)."""
-    work.mkdir(parents=True, exist_ok=True)
-    config = work / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
-    port = free_port()
-    log = work / "prometheus.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tsdb_dir}",
-                f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=3650d",
-                "--query.max-samples=500000000",
-            ],
-            stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, log)
-        yield Server(url, process, log)
-    finally:
-        _stop(process)
+    return _serve(
+        "prometheus", work, "global:\n  scrape_interval: 1m\nscrape_configs: []\n",
+        [PROMETHEUS, f"--storage.tsdb.path={tsdb_dir}", "--storage.tsdb.retention.time=3650d",
+         "--query.max-samples=500000000"],
+    )
 
 
-@contextmanager
-def alertmanager(work: Path) -> Iterator[Server]:
-    work.mkdir(parents=True, exist_ok=True)
-    config = work / "alertmanager.yml"
-    config.write_text("route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n")
-    port = free_port()
-    log = work / "alertmanager.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                ALERTMANAGER, f"--config.file={config}", f"--storage.path={work / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-            ],
-            stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, log)
-        yield Server(url, process, log)
-    finally:
-        _stop(process)
+def alertmanager(work: Path):
+    """Alertmanager with one receiver that sends nowhere, and no cluster peers."""
+    return _serve(
+        "alertmanager", work, "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n",
+        [ALERTMANAGER, f"--storage.path={work / 'data'}", "--cluster.listen-address="],
+    )

@@ -23,6 +23,10 @@ def _group_key(series: EdgeSeries, by: Grouping) -> tuple[str, ...]:
     return key if by == "service" else key + (e.source_workload, e.source_namespace)
 
 
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 class DemoSource:
     name = "demo"
 
@@ -90,7 +94,8 @@ class DemoSource:
         out = pd.concat(frames, ignore_index=True)[columns]
         return out.dropna(subset=QUANTILE_COLUMNS, how="all").reset_index(drop=True)
 
-    def _codes(self, groups, idx, back, keys, times, divisor: float):
+    def _codes(self, groups, idx, back, keys, times, divisor: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Long frames of increases (or rates, per `divisor`) by response code and by gRPC status."""
         codes, grpc = [], []
         stamp = pd.to_datetime(times, unit="s", utc=True) if times is not None else None
         for key, members in groups.items():
@@ -104,8 +109,7 @@ class DemoSource:
                     codes.append(frame)
                     if m.edge.protocol == "grpc":
                         grpc.append(frame.rename(columns={"response_code": "grpc_response_status"}).assign(grpc_response_status=status))
-        cat = lambda parts: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-        return cat(codes), cat(grpc)
+        return _concat(codes), _concat(grpc)
 
     def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
         data, groups = self._grouped(filters, by)
