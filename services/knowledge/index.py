@@ -1,0 +1,312 @@
+"""The runbook index: chunks with metadata, FAISS vectors, BM25, and hybrid search over them.
+
+On disk (one folder): `manifest.json` (embedder and dimension, each document's hash and chunk
+count, skipped files, build time), `chunks.jsonl` and `vectors.faiss`, rows in chunk order.
+A rebuild re-embeds only documents whose content hash changed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import bm25s
+import faiss
+import numpy as np
+
+from services.config import DATA_DIR, PROJECT_ROOT
+from services.knowledge.chunks import Chunk, alert_names, chunk_document
+from services.knowledge.documents import Document, KnowledgeError, Root, Skipped, scan
+from services.knowledge.embedders import BATCH, Embedder
+from services.knowledge.lexical import expand, tokens
+from services.timewindow import iso, utcnow
+
+FORMAT = 1
+BUNDLED_ROOTS = [DATA_DIR / "runbooks", DATA_DIR / "vendor" / "prometheus-operator-runbooks"]
+CANDIDATES = 100  # per retriever, before fusion
+RRF_K = 20  # rank fusion constant: small, so first places weigh clearly more
+ALERT_BOOST = 1.0  # a runbook about an alert the query names goes first
+MENTION_BOOST = 0.05
+
+Progress = Callable[[int, int, str], None]
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("ONCALL_INDEX_DIR") or (Path(os.environ.get("ONCALL_DATA_DIR") or PROJECT_ROOT / "var") / "kb"))
+
+
+def configured_roots(env: dict[str, str] | None = None) -> list[Root]:
+    """Bundled runbooks, then ONCALL_RUNBOOK_DIRS and ONCALL_INTERNAL_RUNBOOK_DIRS (os.pathsep lists)."""
+    env = dict(os.environ) if env is None else env
+    roots = [Root(p.resolve()) for p in BUNDLED_ROOTS]
+    for var, internal in (("ONCALL_RUNBOOK_DIRS", False), ("ONCALL_INTERNAL_RUNBOOK_DIRS", True)):
+        for part in (env.get(var) or "").split(os.pathsep):
+            if part.strip():
+                roots.append(Root(Path(part.strip()).expanduser().resolve(), internal))
+    return roots
+
+
+@dataclass
+class Hit:
+    source: str
+    title: str
+    section: str
+    score: float
+    text: str
+    root: str
+    path: str
+    visibility: str
+    alerts: list[str]
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "title": self.title, "section": self.section, "score": round(self.score, 4), "text": self.text}
+
+
+@dataclass
+class BuildReport:
+    documents: int
+    chunks: int
+    embedded_documents: int
+    reused_documents: int
+    skipped: list[Skipped]
+    seconds: float
+    removed_documents: int = 0
+
+
+@dataclass
+class KnowledgeIndex:
+    directory: Path
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: faiss.Index
+    embedder: Embedder
+    _bm25: bm25s.BM25 | None = field(default=None, repr=False)
+    _vocabulary: set[str] = field(default_factory=set, repr=False)
+    _alerts: dict[str, str] = field(default_factory=dict, repr=False)
+
+    # --- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls, roots: list[Root], directory: Path, embedder: Embedder, progress: Progress | None = None
+    ) -> tuple["KnowledgeIndex", BuildReport]:
+        started = time.perf_counter()
+        documents: list[Document] = []
+        skipped: list[Skipped] = []
+        for root in roots:
+            found, passed = scan(root)
+            documents.extend(found)
+            skipped.extend(passed)
+        previous = cls._previous(directory, embedder)
+        old_docs = previous.manifest["documents"] if previous else {}
+        by_doc: dict[str, list[int]] = {}
+        if previous:
+            for pos, chunk in enumerate(previous.chunks):
+                by_doc.setdefault(f"{chunk.root}::{chunk.path}", []).append(pos)
+
+        chunks: list[Chunk] = []
+        blocks: list[np.ndarray | None] = []  # vectors per document, in chunk order; None: to embed
+        pending: list[tuple[int, list[Chunk]]] = []
+        reused = 0
+        for doc in documents:
+            old = old_docs.get(doc.key)
+            if previous and old and old["sha"] == doc.sha and doc.key in by_doc:
+                positions = by_doc[doc.key]
+                for pos in positions:
+                    chunk = previous.chunks[pos]
+                    chunk.id = len(chunks)
+                    chunks.append(chunk)
+                blocks.append(np.vstack([previous.vectors.reconstruct(p) for p in positions]))
+                reused += 1
+                continue
+            new = chunk_document(doc, len(chunks))
+            chunks.extend(new)
+            blocks.append(None)
+            pending.append((len(blocks) - 1, new))
+
+        texts = [c.text for _, new in pending for c in new]
+        embedded = []
+        for start in range(0, len(texts), BATCH):
+            embedded.append(embedder.embed(texts[start : start + BATCH]))
+            if progress:
+                progress(min(start + BATCH, len(texts)), len(texts), "embedding")
+        fresh = np.vstack(embedded) if embedded else np.zeros((0, embedder.dim), dtype=np.float32)
+        offset = 0
+        for slot, new in pending:
+            blocks[slot] = fresh[offset : offset + len(new)]
+            offset += len(new)
+        matrix = np.vstack([b for b in blocks if b is not None and len(b)]) if chunks else None
+        index = faiss.IndexFlatIP(embedder.dim)
+        if matrix is not None:
+            index.add(np.ascontiguousarray(matrix, dtype=np.float32))
+        counts: dict[str, int] = {}
+        for chunk in chunks:
+            counts[f"{chunk.root}::{chunk.path}"] = counts.get(f"{chunk.root}::{chunk.path}", 0) + 1
+        manifest = {
+            "format": FORMAT,
+            "embedder": embedder.name,
+            "dim": embedder.dim,
+            "built_at": iso(utcnow()),
+            "roots": [{"path": str(r.path), "internal": r.internal} for r in roots],
+            "documents": {
+                d.key: {"sha": d.sha, "source": d.source, "title": d.title, "chunks": counts.get(d.key, 0), "visibility": d.visibility}
+                for d in documents
+            },
+            "skipped": [{"root": s.root, "path": s.path, "reason": s.reason} for s in skipped],
+            "chunk_count": len(chunks),
+        }
+        built = cls(directory, manifest, chunks, index, embedder)
+        built.save()
+        report = BuildReport(
+            documents=len(documents), chunks=len(chunks), embedded_documents=len(pending), reused_documents=reused,
+            skipped=skipped, seconds=time.perf_counter() - started,
+            removed_documents=len(set(old_docs) - {d.key for d in documents}),
+        )
+        return built, report
+
+    @classmethod
+    def _previous(cls, directory: Path, embedder: Embedder) -> "KnowledgeIndex | None":
+        """The index already in `directory` if it was made with this embedder, else None."""
+        try:
+            previous = cls.load(directory, embedder)
+        except KnowledgeError:
+            return None
+        return previous
+
+    def save(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = {name: self.directory / f".{name}.tmp" for name in ("manifest.json", "chunks.jsonl", "vectors.faiss")}
+        with tmp["chunks.jsonl"].open("w", encoding="utf-8") as out:
+            for chunk in self.chunks:
+                out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+        faiss.write_index(self.vectors, str(tmp["vectors.faiss"]))
+        tmp["manifest.json"].write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        for name, path in tmp.items():  # the manifest last: a half-written index has none
+            path.replace(self.directory / name)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, directory: Path, embedder: Embedder) -> "KnowledgeIndex":
+        manifest_path = directory / "manifest.json"
+        rebuild = f"oncall kb build --index {directory}"
+        if not manifest_path.is_file():
+            raise KnowledgeError(f"no runbook index at {directory}; build it with: {rebuild}")
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            if manifest.get("format") != FORMAT:
+                raise KnowledgeError(f"the index at {directory} has an older format; rebuild it with: {rebuild}")
+            if manifest["embedder"] != embedder.name:
+                raise KnowledgeError(
+                    f"the index at {directory} was built with the embedder {manifest['embedder']} "
+                    f"(dimension {manifest['dim']}), not {embedder.name}; rebuild it with: {rebuild}"
+                )
+            with (directory / "chunks.jsonl").open(encoding="utf-8") as fh:
+                chunks = [Chunk(**json.loads(line)) for line in fh if line.strip()]
+            vectors = faiss.read_index(str(directory / "vectors.faiss"))
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            if isinstance(exc, KnowledgeError):
+                raise
+            raise KnowledgeError(f"the index at {directory} is damaged ({exc.__class__.__name__}); rebuild it with: {rebuild}") from None
+        if vectors.ntotal != len(chunks):
+            raise KnowledgeError(f"the index at {directory} is damaged (vectors and chunks differ); rebuild it with: {rebuild}")
+        return cls(directory, manifest, chunks, vectors, embedder)
+
+    # --- searching ------------------------------------------------------------------------------
+
+    def _lexical(self) -> bm25s.BM25:
+        if self._bm25 is None:
+            # The title counts twice: a runbook's name says what it is about better than its body.
+            corpus = [tokens(c.title) + tokens(c.text) for c in self.chunks]
+            self._vocabulary = {t for doc in corpus for t in doc}
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(corpus, show_progress=False)
+            for chunk in self.chunks:
+                for name in chunk.alerts:
+                    self._alerts.setdefault(name.lower(), name)
+        return self._bm25
+
+    def named_alerts(self, query: str) -> set[str]:
+        """Alert names in the query that runbooks mention (case-insensitive)."""
+        self._lexical()
+        words = {w.lower() for w in alert_names(query)} | {w.lower() for w in query.replace("=", " ").split()}
+        return {self._alerts[w] for w in words if w in self._alerts}
+
+    def search(self, query: str, k: int = 5, include_internal: bool = True) -> list[Hit]:
+        """The best chunk of each of the `k` most relevant runbooks."""
+        if not self.chunks or not query.strip():
+            return []
+        allowed = (lambda c: True) if include_internal else (lambda c: c.visibility != "internal")
+        named = self.named_alerts(query)
+        scores: dict[tuple[str, str], float] = {}
+        best_chunk: dict[tuple[str, str], int] = {}
+        for ranking, weight in self._rankings(expand(query)):
+            seen: set[tuple[str, str]] = set()
+            for pos in ranking:
+                chunk = self.chunks[pos]
+                doc = (chunk.root, chunk.path)
+                if doc in seen or not allowed(chunk):
+                    continue
+                seen.add(doc)
+                best_chunk.setdefault(doc, pos)
+                scores[doc] = scores.get(doc, 0.0) + weight / (RRF_K + len(seen))
+        for doc, pos in best_chunk.items():
+            chunk = self.chunks[pos]
+            if named & set(chunk.primary_alerts):
+                scores[doc] += ALERT_BOOST
+            elif named & set(chunk.alerts):
+                scores[doc] += MENTION_BOOST
+        ranked = sorted(scores, key=lambda d: (-scores[d], best_chunk[d]))[:k]
+        return [self._hit(best_chunk[d], scores[d]) for d in ranked]
+
+    def _rankings(self, query: str) -> list[tuple[list[int], float]]:
+        """Chunk rankings of the dense and the BM25 retriever, each with its fusion weight.
+
+        Documents are fused by reciprocal rank of their best chunk. BM25 is weighted by how much
+        of the query it knows: a Korean question about English runbooks shares few words with
+        them, its BM25 ranking is noise, and an equal-weight fusion would drown the dense one.
+        """
+        n = min(CANDIDATES, len(self.chunks))
+        vector = self.embedder.embed([query])
+        _, dense_ids = self.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), n)
+        rankings = [([int(p) for p in dense_ids[0] if p >= 0], 1.0)]
+        query_tokens = tokens(query)
+        bm25 = self._lexical()
+        known = [t for t in query_tokens if t in self._vocabulary]
+        if known:
+            lexical = bm25.get_scores(known)
+            order = [int(p) for p in np.argsort(-lexical)[:n] if lexical[p] > 0]
+            rankings.append((order, len(known) / len(query_tokens)))
+        return rankings
+
+    def _hit(self, pos: int, score: float) -> Hit:
+        c = self.chunks[pos]
+        return Hit(c.source, c.title, c.section, score, c.text, c.root, c.path, c.visibility, c.alerts)
+
+    # --- status ---------------------------------------------------------------------------------
+
+    def stats(self) -> dict:
+        m = self.manifest
+        size = sum((self.directory / n).stat().st_size for n in ("manifest.json", "chunks.jsonl", "vectors.faiss"))
+        return {
+            "index": str(self.directory),
+            "documents": len(m["documents"]),
+            "chunks": len(self.chunks),
+            "internal_chunks": sum(c.visibility == "internal" for c in self.chunks),
+            "embedder": m["embedder"],
+            "dim": m["dim"],
+            "built_at": m["built_at"],
+            "roots": m["roots"],
+            "skipped": m["skipped"],
+            "bytes": size,
+        }
+
+
+def mrr(ranks: list[int | None]) -> float:
+    """Mean reciprocal rank of 1-based ranks (None: not found)."""
+    return sum(1.0 / r for r in ranks if r) / len(ranks) if ranks else math.nan
