@@ -11,6 +11,7 @@ from typing import Sequence
 
 from services.config import ConfigError, Settings, load_settings
 from services.dashboard import make_source, now_for, status_report
+from services.knowledge.documents import KnowledgeError
 from services.sources.base import Filters, SourceError
 from services.timewindow import WindowError, parse_time, window_from_args
 
@@ -33,7 +34,91 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--end", required=True, metavar="ISO", help="the scenario's 'now'")
     export.add_argument("--out", required=True, type=Path, help="file to write")
     export.add_argument("--hours", type=float, default=24.0, help="hours of history to write (default 24)")
+    kb = sub.add_parser("kb", help="the runbook knowledge index")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    index_help = "index folder (default: ONCALL_INDEX_DIR or var/kb)"
+    build = kb_sub.add_parser("build", help="build or update the index (only changed files are re-embedded)")
+    build.add_argument("roots", nargs="*", metavar="ROOT", help="runbook folders (default: bundled + ONCALL_RUNBOOK_DIRS)")
+    build.add_argument("--internal", action="append", default=[], metavar="ROOT", help="a folder the chat may not quote (repeatable)")
+    build.add_argument("--index", type=Path, help=index_help)
+    search = kb_sub.add_parser("search", help="search the index")
+    search.add_argument("query", nargs="?", help="the question or alert payload")
+    search.add_argument("--batch", type=Path, metavar="FILE", help="one query per line in, one JSON array per line out")
+    search.add_argument("-k", type=int, default=5, help="results (default 5)")
+    search.add_argument("--index", type=Path, help=index_help)
+    search.add_argument("--json", action="store_true", help="print JSON")
+    stats = kb_sub.add_parser("stats", help="what the index holds")
+    stats.add_argument("--index", type=Path, help=index_help)
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    check = kb_sub.add_parser("check", help="document quality report")
+    check.add_argument("roots", nargs="*", metavar="ROOT", help="runbook folders (default: bundled + ONCALL_RUNBOOK_DIRS)")
+    check.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _progress(done: int, total: int, what: str) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r{what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} chunks", end=end, file=sys.stderr, flush=True)
+
+
+def _kb(args: argparse.Namespace) -> int:
+    from services.knowledge import service
+
+    if args.kb_command == "build":
+        index, report = service.build(service.roots_from(args.roots, args.internal), args.index, progress=_progress)
+        print(
+            f"indexed {report.documents} documents in {report.chunks} chunks into {index.directory} "
+            f"({report.embedded_documents} embedded, {report.reused_documents} unchanged, "
+            f"{report.removed_documents} removed) in {report.seconds:.1f} s with {index.manifest['embedder']}"
+        )
+        if report.skipped:
+            print(f"skipped {len(report.skipped)} files:")
+            for s in report.skipped:
+                print(f"  {s.root}/{s.path}: {s.reason}")
+        return 0
+    if args.kb_command == "check":
+        documents, findings, skipped = service.check(service.roots_from(args.roots))
+        if args.json:
+            print(json.dumps({
+                "documents": len(documents),
+                "findings": [f.__dict__ for f in findings],
+                "skipped": [s.__dict__ for s in skipped],
+            }, ensure_ascii=False, indent=2))
+            return 0
+        print(f"{len(documents)} runbooks, {len(findings)} findings, {len(skipped)} files skipped")
+        for f in findings:
+            print(f"  {f.source}: {f.problem} -> {f.suggestion}")
+        for s in skipped:
+            print(f"  skipped {s.path}: {s.reason}")
+        return 0
+    index = service.load(args.index)
+    if args.kb_command == "stats":
+        stats = index.stats()
+        if args.json:
+            print(json.dumps(stats, ensure_ascii=False, indent=2))
+        else:
+            print(f"{stats['documents']} documents, {stats['chunks']} chunks ({stats['internal_chunks']} internal), "
+                  f"embedder {stats['embedder']} ({stats['dim']} dims), built {stats['built_at']}, {stats['bytes'] / 1e6:.1f} MB at {stats['index']}")
+            for root in stats["roots"]:
+                print(f"  root {root['path']}{' (internal)' if root['internal'] else ''}")
+            print(f"  {len(stats['skipped'])} files skipped")
+        return 0
+    if args.batch:
+        for line in args.batch.read_text(encoding="utf-8").splitlines():
+            hits = index.search(line, args.k) if line.strip() else []
+            print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
+        return 0
+    if not args.query:
+        raise WindowError("give a QUERY or --batch FILE")
+    hits = index.search(args.query, args.k)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+    else:
+        for n, h in enumerate(hits, 1):
+            print(f"{n}. {h.source}  [{h.section or h.title}]  score {h.score:.3f}")
+    return 0
 
 
 def _fmt_minutes(minutes: float) -> str:
@@ -103,8 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "status":
             return _status(args, settings)
+        if args.command == "kb":
+            return _kb(args)
         return _demo_export(args, settings)
-    except (ConfigError, WindowError, SourceError, OSError) as exc:
+    except (ConfigError, WindowError, SourceError, KnowledgeError, OSError) as exc:
         print(f"oncall: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, (ConfigError, WindowError)) else 1
     except Exception as exc:  # a CLI prints one line, never a traceback

@@ -42,9 +42,9 @@ class Chunk:
         return asdict(self)
 
 
-def _sections(body: str) -> list[tuple[list[str], str]]:
+def sections(body: str) -> list[tuple[list[str], str]]:
     """(heading path, text) per heading; headings inside code fences are text."""
-    sections: list[tuple[list[str], list[str]]] = [([], [])]
+    parts: list[tuple[list[str], list[str]]] = [([], [])]
     stack: list[tuple[int, str]] = []
     in_code = False
     for line in body.splitlines():
@@ -54,10 +54,10 @@ def _sections(body: str) -> list[tuple[list[str], str]]:
         if match:
             level = len(match.group(1))
             stack = [(lv, name) for lv, name in stack if lv < level] + [(level, match.group(2))]
-            sections.append(([name for _, name in stack], []))
+            parts.append(([name for _, name in stack], []))
         else:
-            sections[-1][1].append(line)
-    return [(path, "\n".join(lines).strip()) for path, lines in sections]
+            parts[-1][1].append(line)
+    return [(path, "\n".join(lines).strip()) for path, lines in parts]
 
 
 def _split(text: str, limit: int = MAX_CHARS) -> list[str]:
@@ -77,9 +77,17 @@ def _split(text: str, limit: int = MAX_CHARS) -> list[str]:
     return pieces
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*[a-z][A-Za-z0-9]*")
+
+
 def primary_alerts(doc: Document) -> list[str]:
-    """The alerts a runbook is about: named by its file, its title or its front matter."""
-    names = alert_names(doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]) + alert_names(doc.title)
+    """The alerts a runbook is about: named by its file, its title or its front matter.
+
+    A file or title that is one identifier (TargetDown, Watchdog) is taken as the alert's name.
+    """
+    stem = doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    names = [n for n in (stem, doc.title) if _IDENTIFIER.fullmatch(n) and any(ch.isupper() for ch in n)]
+    names += alert_names(doc.title)
     declared = doc.front_matter.get("alerts") or []
     if isinstance(declared, str):
         declared = [declared]
@@ -89,7 +97,7 @@ def primary_alerts(doc: Document) -> list[str]:
 def chunk_document(doc: Document, first_id: int = 0) -> list[Chunk]:
     primary = primary_alerts(doc)
     chunks: list[Chunk] = []
-    for path, text in _sections(doc.body):
+    for path, text in sections(doc.body):
         if path and path[0] == doc.title:
             path = path[1:]  # the H1 is the title, already on every chunk
         if len(text) < MIN_BODY_CHARS:

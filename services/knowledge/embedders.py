@@ -8,7 +8,7 @@ inside the wheel (about 33 MB) and it runs in numpy, so it works offline on any 
 from __future__ import annotations
 
 import os
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -99,5 +99,3 @@ def make_embedder(env: dict[str, str] | None = None) -> Embedder:
         )
     raise KnowledgeError(f"ONCALL_EMBEDDER={kind!r}: use 'local' or 'openai'")
 
-
-EmbedderFactory = Callable[[], Embedder]

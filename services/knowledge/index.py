@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,10 +233,19 @@ class KnowledgeIndex:
         return self._bm25
 
     def named_alerts(self, query: str) -> set[str]:
-        """Alert names in the query that runbooks mention (case-insensitive)."""
+        """Alert names in the query that runbooks mention.
+
+        CamelCase names match in any case (kubepodcrashlooping); a one-word name such as
+        Watchdog only as written, so that a runbook named like a common word is not boosted.
+        """
         self._lexical()
-        words = {w.lower() for w in alert_names(query)} | {w.lower() for w in query.replace("=", " ").split()}
-        return {self._alerts[w] for w in words if w in self._alerts}
+        words = set(alert_names(query)) | set(re.findall(r"[A-Za-z][A-Za-z0-9]+", query))
+        found = set()
+        for word in words:
+            name = self._alerts.get(word.lower())
+            if name and (word == name or sum(ch.isupper() for ch in name) >= 2):
+                found.add(name)
+        return found
 
     def search(self, query: str, k: int = 5, include_internal: bool = True) -> list[Hit]:
         """The best chunk of each of the `k` most relevant runbooks."""

@@ -1,0 +1,40 @@
+"""Knowledge index operations shared by the CLI and the Runbooks page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.knowledge.documents import Document, Root, Skipped, scan
+from services.knowledge.embedders import Embedder, make_embedder
+from services.knowledge.index import BuildReport, KnowledgeIndex, Progress, configured_roots, default_index_dir
+from services.knowledge.quality import Finding, check_document
+
+
+def roots_from(paths: list[str] | None, internal: list[str] | None = None) -> list[Root]:
+    """The given folders, or the configured ones (bundled + ONCALL_*RUNBOOK_DIRS) when none are."""
+    if not paths and not internal:
+        return configured_roots()
+    return [Root(Path(p).expanduser().resolve()) for p in paths or []] + [
+        Root(Path(p).expanduser().resolve(), internal=True) for p in internal or []
+    ]
+
+
+def build(roots: list[Root], index_dir: Path | None = None, embedder: Embedder | None = None,
+          progress: Progress | None = None) -> tuple[KnowledgeIndex, BuildReport]:
+    return KnowledgeIndex.build(roots, index_dir or default_index_dir(), embedder or make_embedder(), progress)
+
+
+def load(index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:
+    return KnowledgeIndex.load(index_dir or default_index_dir(), embedder or make_embedder())
+
+
+def check(roots: list[Root]) -> tuple[list[Document], list[Finding], list[Skipped]]:
+    """Every runbook under `roots` with its quality findings, and the files that could not be read."""
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for root in roots:
+        found, passed = scan(root)
+        documents.extend(found)
+        skipped.extend(passed)
+    findings = [f for doc in documents for f in check_document(doc)]
+    return documents, findings, skipped

@@ -1,0 +1,173 @@
+"""The runbook index: ingestion as-is and of bad files, search quality, incremental rebuilds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from services.knowledge.chunks import chunk_document
+from services.knowledge.documents import KnowledgeError, Root, scan
+from services.knowledge.embedders import LocalEmbedder, OpenAIEmbedder
+from services.knowledge.index import KnowledgeIndex
+from tests.fake_openai import fake_openai
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "corpus" / "prometheus-operator-runbooks"
+# The shared corpus as it sits beside the checkout; the vendored copy is the same files.
+CORPUS = SHARED if SHARED.is_dir() else ROOT / "data" / "vendor" / "prometheus-operator-runbooks"
+DEVSET = [json.loads(line) for line in (ROOT / "tests" / "data" / "kb_devset.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return LocalEmbedder()
+
+
+@pytest.fixture(scope="module")
+def corpus_index(tmp_path_factory, embedder):
+    index, _ = KnowledgeIndex.build([Root(CORPUS)], tmp_path_factory.mktemp("kb"), embedder)
+    return index
+
+
+def test_the_shared_corpus_ingests_as_is():
+    documents, skipped = scan(Root(CORPUS))
+    assert len(documents) == 108
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons["_index.md"].startswith("no content")  # Hugo section index pages
+    assert reasons["LICENSE"].startswith("unsupported file type")
+    crash = next(d for d in documents if d.path == "kubernetes/KubePodCrashLooping.md")
+    chunks = chunk_document(crash)
+    assert [c.section for c in chunks] == ["Meaning", "Impact", "Diagnosis", "Mitigation"]
+    assert all(c.source == "kubernetes/KubePodCrashLooping.md" and c.title == "KubePodCrashLooping" for c in chunks)
+    assert chunks[0].text.startswith("KubePodCrashLooping\nMeaning\n\n")
+    assert all(c.primary_alerts == ["KubePodCrashLooping"] for c in chunks)
+    assert len({c.hash for c in chunks}) == 4
+
+
+def write(path: Path, content: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+def test_bad_files_are_skipped_with_their_reason_and_good_ones_kept(tmp_path):
+    root = tmp_path / "runbooks"
+    write(root / "good.md", "---\ntitle: Disk full\nurl: https://wiki.example.com/disk\n---\n# DiskFull\n\n## Meaning\n\nThe disk is full.\n")
+    write(root / "toml.md", "+++\ntitle = 'TOML page'\n+++\n# QueueBacklogHigh\n\n## Diagnosis\n\nRun `kafka-consumer-groups --describe`.\n")
+    write(root / "export.html", "<html><head><title>Payments outage</title></head><body><h1>Payments</h1>"
+          "<h2>Mitigation</h2><p>Fail over to the standby ledger.</p><script>x()</script></body></html>")
+    write(root / "notes.txt", "Ledger failover\n\nPromote the replica with ledgerctl promote.\n")
+    write(root / "binary.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    write(root / "latin1.md", "# Caf\xe9 runbook\n\nAccents.".encode("latin-1"))
+    write(root / "broken.md", "---\ntitle: [unclosed\n---\n# Broken\n\nText.\n")
+    write(root / "unclosed.md", "---\ntitle: never closed\n# Body\n")
+    write(root / "empty.md", "")
+    write(root / ".git" / "config.md", "# hidden")
+    documents, skipped = scan(Root(root))
+    assert sorted(d.path for d in documents) == ["export.html", "good.md", "notes.txt", "toml.md"]
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons["binary.md"] == "binary file"
+    assert reasons["latin1.md"].startswith("not UTF-8 text (byte 0xe9")
+    assert reasons["broken.md"].startswith("front matter does not parse")
+    assert reasons["unclosed.md"] == "front matter opened with --- is never closed"
+    assert reasons["empty.md"].startswith("no content")
+    assert ".git/config.md" not in reasons
+    good = next(d for d in documents if d.path == "good.md")
+    assert good.source == "https://wiki.example.com/disk"  # front matter gives the URL
+    html = next(d for d in documents if d.path == "export.html")
+    assert html.title == "Payments outage"
+    assert [c.section for c in chunk_document(html)] == ["Payments > Mitigation"]
+    assert "x()" not in html.body
+
+
+def test_missing_or_empty_roots_are_errors(tmp_path):
+    with pytest.raises(KnowledgeError, match="does not exist"):
+        scan(Root(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    write(tmp_path / "empty" / "image.png", b"\x89PNG")
+    with pytest.raises(KnowledgeError, match=r"has no readable Markdown, text or HTML runbook \(1 files skipped\)"):
+        scan(Root(tmp_path / "empty"))
+
+
+def recall(index: KnowledgeIndex, lang: str) -> tuple[float, float, float]:
+    ranks = []
+    for case in (c for c in DEVSET if c["lang"] == lang):
+        sources = [h.source for h in index.search(case["q"], 5)]
+        ranks.append(sources.index(case["expected"]) + 1 if case["expected"] in sources else None)
+    n = len(ranks)
+    return sum(r == 1 for r in ranks) / n, sum(r is not None for r in ranks) / n, sum(1 / r for r in ranks if r) / n
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_dev_set_recall(corpus_index, lang):
+    assert sum(c["lang"] == lang for c in DEVSET) >= 20
+    r1, r5, mrr = recall(corpus_index, lang)
+    assert r5 >= 0.97, (r1, r5, mrr)
+    assert r1 >= 0.85, (r1, r5, mrr)
+
+
+def test_an_alert_name_in_the_query_puts_its_runbook_first(corpus_index):
+    payload = '{"status": "firing", "labels": {"alertname": "KubeletTooManyPods", "node": "ip-10-0-1-2"}}'
+    assert corpus_index.search(payload, 3)[0].source == "kubernetes/KubeletTooManyPods.md"
+    noisy = "disk full and slow etcd and certificates expiring, also KubePodCrashLooping fired"
+    assert corpus_index.search(noisy, 3)[0].source == "kubernetes/KubePodCrashLooping.md"
+    assert corpus_index.search("kubepodcrashlooping", 1)[0].source == "kubernetes/KubePodCrashLooping.md"
+
+
+def test_incremental_rebuild_embeds_only_what_changed(tmp_path, embedder):
+    root = tmp_path / "runbooks"
+    shutil.copytree(CORPUS / "etcd", root / "etcd")
+    shutil.copytree(CORPUS / "general", root / "general")
+    index_dir = tmp_path / "kb"
+    _, first = KnowledgeIndex.build([Root(root)], index_dir, embedder)
+    assert first.embedded_documents == first.documents == 11
+    target = root / "general" / "TargetDown.md"
+    target.write_text(target.read_text() + "\n## Escalation\n\nPage the observability team on the zebra-unicorn channel.\n")
+    (root / "etcd" / "etcdNoLeader.md").unlink()
+    index, second = KnowledgeIndex.build([Root(root)], index_dir, embedder)
+    assert (second.embedded_documents, second.reused_documents, second.removed_documents) == (1, 9, 1)
+    hit = index.search("zebra-unicorn channel escalation", 1)[0]
+    assert (hit.source, hit.section) == ("general/TargetDown.md", "Escalation")
+    assert all(h.source != "etcd/etcdNoLeader.md" for h in index.search("etcd cluster has no leader", 10))
+    reloaded = KnowledgeIndex.load(index_dir, embedder)
+    assert [c.text for c in reloaded.chunks] == [c.text for c in index.chunks]
+    assert reloaded.search("etcd members down", 1)[0].source == index.search("etcd members down", 1)[0].source
+
+
+def test_internal_roots_are_marked_and_can_be_excluded(tmp_path, embedder):
+    public, private = tmp_path / "public", tmp_path / "private"
+    shutil.copytree(CORPUS / "general", public)
+    write(private / "TargetDown-internal.md", "# TargetDown\n\n## Mitigation\n\nCall Bob at +82-10-0000-0000 and restart the exporter.\n")
+    index, _ = KnowledgeIndex.build([Root(public), Root(private, internal=True)], tmp_path / "kb", embedder)
+    everything = index.search("TargetDown restart the exporter", 5)
+    assert "internal" in {h.visibility for h in everything}
+    quotable = index.search("TargetDown restart the exporter", 5, include_internal=False)
+    assert quotable and all(h.visibility == "public" for h in quotable)
+
+
+def test_openai_compatible_embeddings_and_the_embedder_mismatch(tmp_path, embedder):
+    root = tmp_path / "runbooks"
+    shutil.copytree(CORPUS / "general", root)
+    with fake_openai() as fake:
+        remote = OpenAIEmbedder("text-embedding-3-small", "sk-test", fake.url)
+        index, report = KnowledgeIndex.build([Root(root)], tmp_path / "kb", remote)
+        assert report.documents == 4 and index.manifest["embedder"] == "openai:text-embedding-3-small"
+        assert index.manifest["dim"] == 64
+        assert all(r["body"]["model"] == "text-embedding-3-small" for r in fake.requests)
+        assert index.search("Watchdog alert always firing", 1)[0].source == "Watchdog.md"
+    with pytest.raises(KnowledgeError, match=r"built with the embedder openai:text-embedding-3-small .* oncall kb build --index"):
+        KnowledgeIndex.load(tmp_path / "kb", embedder)
+
+
+def test_openai_embedder_without_a_key_says_so():
+    with pytest.raises(KnowledgeError, match="OpenAI embeddings need OPENAI_API_KEY"):
+        OpenAIEmbedder("text-embedding-3-small", None, None)
+
+
+def test_an_unreachable_embedding_server_is_a_clear_error(tmp_path):
+    remote = OpenAIEmbedder("text-embedding-3-small", "sk-test", "http://127.0.0.1:9/v1", timeout=2)
+    write(tmp_path / "r" / "a.md", "# A\n\n## Meaning\n\nSomething.\n")
+    with pytest.raises(KnowledgeError, match="embedding with openai:text-embedding-3-small failed: APIConnectionError"):
+        KnowledgeIndex.build([Root(tmp_path / "r")], tmp_path / "kb", remote)
