@@ -8,7 +8,6 @@ A rebuild re-embeds only documents whose content hash changed.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import time
@@ -316,7 +315,3 @@ class KnowledgeIndex:
             "bytes": size,
         }
 
-
-def mrr(ranks: list[int | None]) -> float:
-    """Mean reciprocal rank of 1-based ranks (None: not found)."""
-    return sum(1.0 / r for r in ranks if r) / len(ranks) if ranks else math.nan
