@@ -20,6 +20,7 @@ page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
     st.Page("pages/mesh.py", title="Mesh", icon=":material/hub:"),
+    st.Page("pages/runbooks.py", title="Runbooks", icon=":material/menu_book:"),
 ])
 selection, window_problem, refresh_seconds = render_sidebar(settings)
 

@@ -8,6 +8,7 @@ A failed read raises and is not cached, so the next rerun tries again.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -101,3 +102,11 @@ def alertmanager_alerts(settings: Settings) -> pd.DataFrame:
 @st.cache_data(ttl=30, show_spinner=False)
 def alertmanager_silences(settings: Settings) -> pd.DataFrame:
     return make_alertmanager(settings).silences()
+
+
+@st.cache_resource(show_spinner=False)
+def knowledge_index(index_dir: str):
+    """The runbook index at `index_dir`, loaded once per process (clear after a rebuild)."""
+    from services.knowledge import service
+
+    return service.load(Path(index_dir))

@@ -65,3 +65,23 @@ def alertmanager_url(tmp_path_factory) -> str:
     require(servers.ALERTMANAGER)
     with servers.alertmanager(tmp_path_factory.mktemp("alertmanager")) as server:
         yield server.url
+
+
+@pytest.fixture(autouse=True)
+def navigation_like_the_server(monkeypatch):
+    """Keep AppTest on st.navigation across reruns, as the server does.
+
+    The server decides at its first st.navigation call that `pages/` is not an old-style
+    multipage folder and remembers it; AppTest forgets before every run, so each rerun would
+    start the page file alone and go through the rerun in components.state.current_view, which
+    drops the button click that caused the run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

@@ -27,6 +27,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.url = ""
+        self.reply = ""
 
     def handle(self, path: str, body: dict) -> tuple[int, dict]:
         self.requests.append({"path": path, "body": body})
@@ -36,6 +37,14 @@ class FakeOpenAI:
             tokens = sum(len(t.split()) for t in inputs)
             return 200, {"object": "list", "data": data, "model": body.get("model", ""),
                          "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        if path.endswith("/chat/completions"):
+            text = self.reply or "- Diagnosis: add the PromQL that confirms the cause."
+            return 200, {
+                "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 0,
+                "model": body.get("model", ""),
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            }
         return 404, {"error": {"message": f"no route {path}", "type": "invalid_request_error"}}
 
 

@@ -171,3 +171,18 @@ def test_an_unreachable_embedding_server_is_a_clear_error(tmp_path):
     write(tmp_path / "r" / "a.md", "# A\n\n## Meaning\n\nSomething.\n")
     with pytest.raises(KnowledgeError, match="embedding with openai:text-embedding-3-small failed: APIConnectionError"):
         KnowledgeIndex.build([Root(tmp_path / "r")], tmp_path / "kb", remote)
+
+
+def test_llm_review_sends_the_runbook_without_its_secrets():
+    from services.llm import ModelSettings, review_runbook
+
+    with fake_openai() as fake:
+        fake.reply = "- Mitigation: add the rollback command."
+        settings = ModelSettings("sk-test", fake.url, "review-model", 10)
+        body = "## Mitigation\n\nLog in with password=Sup3rS3cret! and restart.\n"
+        assert review_runbook(settings, "LedgerDown", body) == "- Mitigation: add the rollback command."
+        request = fake.requests[-1]["body"]
+        assert request["model"] == "review-model" and request["temperature"] == 0
+        sent = json.dumps(request["messages"])
+        assert "LedgerDown" in sent and "restart" in sent
+        assert "Sup3rS3cret" not in sent and "[REDACTED:SECRET]" in sent

@@ -8,6 +8,7 @@ from services.knowledge.documents import Document, Root, Skipped, scan
 from services.knowledge.embedders import Embedder, make_embedder
 from services.knowledge.index import BuildReport, KnowledgeIndex, Progress, configured_roots, default_index_dir
 from services.knowledge.quality import Finding, check_document
+from services.llm import ModelSettings, review_runbook
 
 
 def roots_from(paths: list[str] | None, internal: list[str] | None = None) -> list[Root]:
@@ -38,3 +39,8 @@ def check(roots: list[Root]) -> tuple[list[Document], list[Finding], list[Skippe
         skipped.extend(passed)
     findings = [f for doc in documents for f in check_document(doc)]
     return documents, findings, skipped
+
+
+def review(settings: ModelSettings, doc: Document) -> str:
+    """An LLM review of one runbook (its text redacted before it is sent)."""
+    return review_runbook(settings, doc.title, doc.body)

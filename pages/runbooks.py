@@ -1,0 +1,87 @@
+"""Runbooks: search the knowledge index, see what it holds, rebuild it, and check runbook quality."""
+
+import pandas as pd
+import streamlit as st
+
+from components import data
+from components.highlight import marked_passage
+from components.state import current_view
+from services.knowledge import service
+from services.knowledge.documents import KnowledgeError
+from services.knowledge.index import default_index_dir
+from services.llm import ModelError, model_settings
+
+current_view()  # the sidebar and window are shared; this page reads only the index
+st.title("Runbooks")
+index_dir = default_index_dir()
+
+index = None
+try:
+    index = data.knowledge_index(str(index_dir))
+except KnowledgeError as exc:
+    st.warning(f"{exc}. Use **Rebuild index** below.", icon=":material/warning:")
+
+search_tab, status_tab, quality_tab = st.tabs(["Search", "Index", "Quality"])
+
+with search_tab:
+    query = st.text_input("Search runbooks (English or Korean, or paste an alert)", key="kb_query",
+                          placeholder="e.g. 파드가 계속 재시작돼요 / 503 UF on the cart -> inventory edge")
+    k = st.slider("Results", 1, 10, 5, key="kb_k")
+    if query and index is not None:
+        hits = index.search(query, k)
+        if not hits:
+            st.info("No runbook matches.")
+        for n, hit in enumerate(hits, 1):
+            with st.container(border=True):
+                st.markdown(f"**{n}. {hit.title}** · `{hit.source}` · {hit.section or 'overview'} · score {hit.score:.3f}"
+                            + (" · :red[internal]" if hit.visibility == "internal" else ""))
+                st.html(marked_passage(hit.text, query))
+
+with status_tab:
+    if index is not None:
+        stats = index.stats()
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Documents", stats["documents"])
+        c2.metric("Chunks", stats["chunks"])
+        c3.metric("Embedder", stats["embedder"], help=f"{stats['dim']} dimensions")
+        c4.metric("Built", stats["built_at"][:16].replace("T", " "), help=f"UTC, at {stats['index']}")
+        st.caption("Roots: " + ", ".join(r["path"] + (" (internal)" if r["internal"] else "") for r in stats["roots"]))
+        if stats["skipped"]:
+            st.markdown(f"**Skipped files ({len(stats['skipped'])})**")
+            st.dataframe(pd.DataFrame(stats["skipped"]), hide_index=True)
+    if st.button("Rebuild index", key="kb_rebuild", help="Re-embeds only the runbooks that changed"):
+        bar = st.progress(0.0, text="reading runbooks")
+        try:
+            _, report = service.build(service.roots_from(None), index_dir,
+                                      progress=lambda done, total, what: bar.progress(done / max(total, 1), text=f"{what} {done}/{total}"))
+        except KnowledgeError as exc:
+            st.error(f"The index could not be built: {exc}")
+        else:
+            data.knowledge_index.clear()
+            bar.progress(1.0, text="done")
+            st.success(f"Indexed {report.documents} documents in {report.chunks} chunks "
+                       f"({report.embedded_documents} embedded, {report.reused_documents} unchanged) in {report.seconds:.1f} s.")
+
+with quality_tab:
+    try:
+        documents, findings, skipped = service.check(service.roots_from(None))
+    except KnowledgeError as exc:
+        st.error(str(exc))
+    else:
+        st.caption(f"{len(documents)} runbooks, {len(findings)} findings. Each runbook should say what the alert "
+                   "means, its impact, how to diagnose it with PromQL or commands, and how to mitigate it.")
+        if findings:
+            st.dataframe(pd.DataFrame([f.__dict__ for f in findings]), hide_index=True,
+                         column_config={"suggestion": st.column_config.TextColumn(width="large")})
+        titles = {f"{d.title} ({d.source})": d for d in documents}
+        chosen = st.selectbox("Review a runbook", list(titles), key="kb_review_doc", index=None, placeholder="choose a runbook")
+        llm = model_settings()
+        if llm is None:
+            st.caption("Set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server) for an LLM review.")
+        elif chosen and st.button("LLM review", key="kb_review"):
+            doc = titles[chosen]
+            with st.spinner(f"asking {llm.model}"):
+                try:
+                    st.markdown(service.review(llm, doc))
+                except ModelError as exc:
+                    st.error(str(exc))

@@ -1,0 +1,78 @@
+"""The Runbooks page, headless: search, index status and rebuild, quality and LLM review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services.knowledge import service
+from tests.fake_openai import fake_openai
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("kb")
+    service.build(service.roots_from(None), directory)
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ONCALL_RUNBOOK_DIRS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def runbooks_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("pages/runbooks.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_search_in_korean_finds_and_marks_the_runbook(monkeypatch, built_index):
+    monkeypatch.setenv("ONCALL_INDEX_DIR", str(built_index))
+    at = runbooks_page()
+    at.text_input(key="kb_query").input("파드가 계속 재시작돼요").run()
+    assert not at.exception
+    results = [m.value for m in at.markdown if m.value.startswith("**1.")]
+    assert results and "kubernetes/KubePodCrashLooping.md" in results[0]
+    assert any("<mark>" in h.proto.body for h in at.get("html"))
+
+
+def test_index_status(monkeypatch, built_index):
+    monkeypatch.setenv("ONCALL_INDEX_DIR", str(built_index))
+    at = runbooks_page()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Documents"] == "119" and shown["Embedder"] == "use-multilingual-v3"
+    skipped = at.dataframe[0].value
+    assert "no content (an index page or an empty file)" in set(skipped["reason"])
+
+
+def test_missing_index_is_explained_and_rebuilt_from_the_page(monkeypatch, tmp_path):
+    monkeypatch.setenv("ONCALL_INDEX_DIR", str(tmp_path / "kb"))
+    at = runbooks_page()
+    assert "no runbook index at" in at.warning[0].value
+    at.button(key="kb_rebuild").click().run()
+    assert not at.exception
+    assert any(s.value.startswith("Indexed 119 documents") for s in at.success)
+    assert (tmp_path / "kb" / "manifest.json").is_file()
+
+
+def test_quality_report_and_llm_review(monkeypatch, built_index):
+    monkeypatch.setenv("ONCALL_INDEX_DIR", str(built_index))
+    with fake_openai() as fake:
+        fake.reply = "- **Diagnosis**: add `kubectl get events`."
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+        at = runbooks_page()
+        findings = next(d.value for d in at.dataframe if "suggestion" in d.value.columns)
+        assert "etcd/etcdNoLeader.md" in set(findings["source"])
+        at.selectbox(key="kb_review_doc").select("etcdNoLeader (etcd/etcdNoLeader.md)").run()
+        at.button(key="kb_review").click().run()
+        assert not at.exception
+        assert any("kubectl get events" in m.value for m in at.markdown)
+        assert "etcdNoLeader" in str(fake.requests[-1]["body"]["messages"])
