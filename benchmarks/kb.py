@@ -23,17 +23,9 @@ sys.path.insert(0, str(ROOT))
 from services.knowledge.chunks import Chunk  # noqa: E402
 from services.knowledge.documents import Root  # noqa: E402
 from services.knowledge.embedders import LocalEmbedder  # noqa: E402
+from services.knowledge.evaluation import score  # noqa: E402
 from services.knowledge.index import KnowledgeIndex  # noqa: E402
 from tests.test_knowledge import CORPUS, DEVSET  # noqa: E402
-
-
-def scores(index: KnowledgeIndex, lang: str) -> tuple[float, float, float]:
-    ranks = []
-    for case in (c for c in DEVSET if c["lang"] == lang):
-        sources = [h.source for h in index.search(case["q"], 5)]
-        ranks.append(sources.index(case["expected"]) + 1 if case["expected"] in sources else None)
-    n = len(ranks)
-    return sum(r == 1 for r in ranks) / n, sum(r is not None for r in ranks) / n, sum(1 / r for r in ranks if r) / n
 
 
 def ablation(index: KnowledgeIndex, mode: str) -> None:
@@ -58,6 +50,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def latency(index: KnowledgeIndex, queries: list[str]) -> str:
+    index.search("warm up", 5)
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        index.search(q, 5)
+        times.append((time.perf_counter() - start) * 1000)
+    return f"p50 {percentile(times, .5):.1f} ms, p95 {percentile(times, .95):.1f} ms"
+
+
 def main() -> None:
     embedder = LocalEmbedder()
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,17 +76,11 @@ def main() -> None:
             probe = KnowledgeIndex.load(work / "kb", embedder)
             ablation(probe, mode)
             for lang in ("en", "ko"):
-                r1, r5, mrr = scores(probe, lang)
-                print(f"{mode:<22} {lang:<4} {r1:>5.2f} {r5:>5.2f} {mrr:>5.2f}")
+                result = score(probe, [c for c in DEVSET if c["lang"] == lang])
+                print(f"{mode:<22} {lang:<4} {result.recall_at_1:>5.2f} {result.recall_at_5:>5.2f} {result.mrr:>5.2f}")
 
         queries = [c["q"] for c in DEVSET] * 4
-        index.search("warm up", 5)
-        latencies = []
-        for q in queries:
-            start = time.perf_counter()
-            index.search(q, 5)
-            latencies.append((time.perf_counter() - start) * 1000)
-        print(f"query latency over {len(queries)} queries: p50 {percentile(latencies, .5):.1f} ms, p95 {percentile(latencies, .95):.1f} ms")
+        print(f"query latency over {len(queries)} queries: {latency(index, queries)}")
 
         target = corpus / "general" / "TargetDown.md"
         target.write_text(target.read_text() + "\n## Escalation\n\nPage the observability team.\n")
@@ -94,13 +90,7 @@ def main() -> None:
               f"({again.embedded_documents} embedded, {again.reused_documents} reused)")
 
         synthetic = synthetic_index(index, work / "synthetic", 10_000)
-        synthetic.search("warm up", 5)
-        latencies = []
-        for q in queries:
-            start = time.perf_counter()
-            synthetic.search(q, 5)
-            latencies.append((time.perf_counter() - start) * 1000)
-        print(f"10k-chunk index: p50 {percentile(latencies, .5):.1f} ms, p95 {percentile(latencies, .95):.1f} ms over {len(queries)} queries")
+        print(f"10k-chunk index over {len(queries)} queries: {latency(synthetic, queries)}")
     print(f"peak memory (max RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

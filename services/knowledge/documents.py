@@ -163,3 +163,13 @@ def scan(root: Root) -> tuple[list[Document], list[Skipped]]:
         found = f" ({len(skipped)} files skipped)" if skipped else ""
         raise KnowledgeError(f"runbook folder {root.path} has no readable Markdown, text or HTML runbook{found}")
     return documents, skipped
+
+
+def scan_all(roots: list[Root]) -> tuple[list[Document], list[Skipped]]:
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for root in roots:
+        found, passed = scan(root)
+        documents.extend(found)
+        skipped.extend(passed)
+    return documents, skipped

@@ -21,7 +21,7 @@ import numpy as np
 
 from services.config import DATA_DIR, PROJECT_ROOT
 from services.knowledge.chunks import Chunk, alert_names, chunk_document
-from services.knowledge.documents import Document, KnowledgeError, Root, Skipped, scan
+from services.knowledge.documents import KnowledgeError, Root, Skipped, scan_all
 from services.knowledge.embedders import BATCH, Embedder
 from services.knowledge.lexical import expand, tokens
 from services.timewindow import iso, utcnow
@@ -100,12 +100,7 @@ class KnowledgeIndex:
         cls, roots: list[Root], directory: Path, embedder: Embedder, progress: Progress | None = None
     ) -> tuple["KnowledgeIndex", BuildReport]:
         started = time.perf_counter()
-        documents: list[Document] = []
-        skipped: list[Skipped] = []
-        for root in roots:
-            found, passed = scan(root)
-            documents.extend(found)
-            skipped.extend(passed)
+        documents, skipped = scan_all(roots)
         previous = cls._previous(directory, embedder)
         old_docs = previous.manifest["documents"] if previous else {}
         by_doc: dict[str, list[int]] = {}

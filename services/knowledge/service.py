@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.knowledge.documents import Document, Root, Skipped, scan
+from services.knowledge.documents import Document, Root, Skipped, scan_all
 from services.knowledge.embedders import Embedder, make_embedder
 from services.knowledge.index import BuildReport, KnowledgeIndex, Progress, configured_roots, default_index_dir
 from services.knowledge.quality import Finding, check_document
@@ -31,12 +31,7 @@ def load(index_dir: Path | None = None, embedder: Embedder | None = None) -> Kno
 
 def check(roots: list[Root]) -> tuple[list[Document], list[Finding], list[Skipped]]:
     """Every runbook under `roots` with its quality findings, and the files that could not be read."""
-    documents: list[Document] = []
-    skipped: list[Skipped] = []
-    for root in roots:
-        found, passed = scan(root)
-        documents.extend(found)
-        skipped.extend(passed)
+    documents, skipped = scan_all(roots)
     findings = [f for doc in documents for f in check_document(doc)]
     return documents, findings, skipped
 
