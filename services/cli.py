@@ -13,7 +13,7 @@ from services.config import ConfigError, Settings, load_settings
 from services.dashboard import make_source, now_for, status_report
 from services.knowledge.documents import KnowledgeError
 from services.sources.base import Filters, SourceError
-from services.timewindow import WindowError, parse_time, window_from_args
+from services.timewindow import WindowError, parse_time, utcnow, window_from_args
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--end", required=True, metavar="ISO", help="the scenario's 'now'")
     export.add_argument("--out", required=True, type=Path, help="file to write")
     export.add_argument("--hours", type=float, default=24.0, help="hours of history to write (default 24)")
+    route = sub.add_parser("route", help="what a question asks about and for which window (JSON)")
+    route.add_argument("text", nargs="?", help="the question")
+    route.add_argument("--now", metavar="ISO", help="the time the question is asked (default: now)")
+    route.add_argument("--batch", type=Path, metavar="FILE", help='JSON lines {"q", "now"} in, JSON lines out, same order')
+
     kb = sub.add_parser("kb", help="the runbook knowledge index")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     index_help = "index folder (default: ONCALL_INDEX_DIR or var/kb)"
@@ -121,6 +126,26 @@ def _kb(args: argparse.Namespace) -> int:
     return 0
 
 
+def _route(args: argparse.Namespace) -> int:
+    from services.assistant.router import route
+    from services.llm import model_settings
+
+    model = model_settings()
+    if args.batch:
+        for line in args.batch.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                found, _ = route(item["q"], parse_time(item["now"]) if item.get("now") else utcnow(), model)
+                print(json.dumps(found.to_dict(), ensure_ascii=False))
+        return 0
+    if not args.text:
+        raise WindowError("give the question TEXT or --batch FILE")
+    now = parse_time(args.now) if args.now else utcnow()
+    found, _ = route(args.text, now, model)
+    print(json.dumps(found.to_dict(), ensure_ascii=False))
+    return 0
+
+
 def _fmt_minutes(minutes: float) -> str:
     return f"{minutes / 60:.1f}h" if minutes >= 90 else f"{minutes:.0f}m"
 
@@ -190,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(args, settings)
         if args.command == "kb":
             return _kb(args)
+        if args.command == "route":
+            return _route(args)
         return _demo_export(args, settings)
     except (ConfigError, WindowError, SourceError, KnowledgeError, OSError) as exc:
         print(f"oncall: error: {exc}", file=sys.stderr)

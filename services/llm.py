@@ -41,16 +41,23 @@ def prompt(name: str) -> str:
     return (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
 
 
-def complete(settings: ModelSettings, system: str, user: str) -> str:
-    """One chat completion, both messages redacted first."""
+def client(settings: ModelSettings, max_retries: int = 2):
+    """An OpenAI client; its own retries back off exponentially on 429, 5xx and timeouts."""
     import openai
 
-    client = openai.OpenAI(api_key=settings.api_key, base_url=settings.base_url, timeout=settings.timeout, max_retries=2)
+    return openai.OpenAI(api_key=settings.api_key, base_url=settings.base_url, timeout=settings.timeout, max_retries=max_retries)
+
+
+def complete(settings: ModelSettings, system: str, user: str, **options) -> str:
+    """One chat completion at temperature 0, both messages redacted first."""
+    import openai
+
     try:
-        response = client.chat.completions.create(
+        response = client(settings).chat.completions.create(
             model=settings.model,
             temperature=0,
             messages=[{"role": "system", "content": redact(system)}, {"role": "user", "content": redact(user)}],
+            **options,
         )
     except openai.APIError as exc:
         raise ModelError(f"{settings.model} did not answer: {exc.__class__.__name__}: {exc}") from None
