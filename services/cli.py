@@ -12,6 +12,7 @@ from typing import Sequence
 from services.config import ConfigError, Settings, load_settings
 from services.dashboard import make_source, now_for, status_report
 from services.knowledge.documents import KnowledgeError
+from services.llm import ModelError
 from services.sources.base import Filters, SourceError
 from services.timewindow import WindowError, parse_time, utcnow, window_from_args
 
@@ -34,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--end", required=True, metavar="ISO", help="the scenario's 'now'")
     export.add_argument("--out", required=True, type=Path, help="file to write")
     export.add_argument("--hours", type=float, default=24.0, help="hours of history to write (default 24)")
+    ask = sub.add_parser("ask", help="ask the assistant about a window (offline unless a model is configured)")
+    ask.add_argument("question")
+    ask.add_argument("--from", dest="start", metavar="ISO", help="window start (default: from the question)")
+    ask.add_argument("--to", dest="end", metavar="ISO", help="window end (default: from the question)")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
+
     route = sub.add_parser("route", help="what a question asks about and for which window (JSON)")
     route.add_argument("text", nargs="?", help="the question")
     route.add_argument("--now", metavar="ISO", help="the time the question is asked (default: now)")
@@ -123,6 +131,28 @@ def _kb(args: argparse.Namespace) -> int:
     else:
         for n, h in enumerate(hits, 1):
             print(f"{n}. {h.source}  [{h.section or h.title}]  score {h.score:.3f}")
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from services.assistant.service import ask
+    from services.knowledge import service
+    from services.llm import model_settings
+
+    settings = settings.with_prometheus(args.prometheus_url)
+    now = now_for(settings)
+    window = window_from_args(args.start, args.end, now) if (args.start or args.end) else None
+    answer = ask(args.question, now, make_source(settings), settings, service.load_or_build(), model_settings(), window=window)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            print(f"  [{c.n}] {c.source}{' / ' + c.section if c.section else ''}")
+    cost = f", ~${answer.cost_usd:.4f}" if answer.cost_usd is not None else ""
+    print(f"\n({answer.mode}, {answer.prompt_version}, {answer.tokens_in}+{answer.tokens_out} tokens{cost}, request {answer.request_id})")
     return 0
 
 
@@ -217,8 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _kb(args)
         if args.command == "route":
             return _route(args)
+        if args.command == "ask":
+            return _ask(args, settings)
         return _demo_export(args, settings)
-    except (ConfigError, WindowError, SourceError, KnowledgeError, OSError) as exc:
+    except (ConfigError, WindowError, SourceError, KnowledgeError, ModelError, OSError) as exc:
         print(f"oncall: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, (ConfigError, WindowError)) else 1
     except Exception as exc:  # a CLI prints one line, never a traceback

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -15,12 +17,26 @@ class ModelError(RuntimeError):
     """The model could not answer; the message says why."""
 
 
+# USD per million tokens (input, output); ONCALL_PRICE_TABLE='{"model": [in, out]}' adds or overrides.
+PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.00, 8.00)}
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     api_key: str = field(repr=False)
     base_url: str | None
     model: str
     timeout: float
+    temperature: float = 0.0
+    seed: int | None = 7
+    context_tokens: int = 16000
+    prices: tuple[tuple[str, float, float], ...] = ()
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float | None:
+        """Estimated USD, or None for a model with no known price."""
+        table = {**{m: p for m, p in PRICES.items()}, **{m: (i, o) for m, i, o in self.prices}}
+        price = table.get(self.model)
+        return None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1e6
 
 
 def model_settings(env: dict[str, str] | None = None) -> ModelSettings | None:
@@ -29,16 +45,29 @@ def model_settings(env: dict[str, str] | None = None) -> ModelSettings | None:
     key = env.get("OPENAI_API_KEY")
     if not key:
         return None
-    return ModelSettings(
-        api_key=key,
-        base_url=env.get("OPENAI_BASE_URL") or None,
-        model=env.get("ONCALL_CHAT_MODEL") or "gpt-4o-mini",
-        timeout=float(env.get("ONCALL_MODEL_TIMEOUT") or 60),
-    )
+    try:
+        prices = tuple((m, float(p[0]), float(p[1])) for m, p in json.loads(env.get("ONCALL_PRICE_TABLE") or "{}").items())
+        return ModelSettings(
+            api_key=key,
+            base_url=env.get("OPENAI_BASE_URL") or None,
+            model=env.get("ONCALL_CHAT_MODEL") or "gpt-4o-mini",
+            timeout=float(env.get("ONCALL_MODEL_TIMEOUT") or 60),
+            temperature=float(env.get("ONCALL_TEMPERATURE") or 0.0),
+            seed=int(env["ONCALL_SEED"]) if env.get("ONCALL_SEED") else 7,
+            context_tokens=int(env.get("ONCALL_MODEL_CONTEXT_TOKENS") or 16000),
+            prices=prices,
+        )
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ModelError(f"model configuration is invalid: {exc}") from None
 
 
 def prompt(name: str) -> str:
     return (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
+
+
+def prompt_version(name: str) -> str:
+    """name@hash of the prompt text: which wording produced an answer."""
+    return f"{name}@{hashlib.sha256(prompt(name).encode()).hexdigest()[:8]}"
 
 
 def client(settings: ModelSettings, max_retries: int = 2):

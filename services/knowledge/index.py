@@ -292,6 +292,14 @@ class KnowledgeIndex:
             rankings.append((order, len(known) / len(query_tokens)))
         return rankings
 
+    def section(self, hit: Hit, names: tuple[str, ...]) -> Hit:
+        """The chunk of the same runbook whose section is one of `names` (first found), else `hit`."""
+        for name in names:
+            for pos, chunk in enumerate(self.chunks):
+                if chunk.root == hit.root and chunk.path == hit.path and chunk.section.split(" > ")[-1].lower() == name.lower():
+                    return self._hit(pos, hit.score)
+        return hit
+
     def _hit(self, pos: int, score: float) -> Hit:
         c = self.chunks[pos]
         return Hit(c.source, c.title, c.section, score, c.text, c.root, c.path, c.visibility, c.alerts)

@@ -39,3 +39,12 @@ def check(roots: list[Root]) -> tuple[list[Document], list[Finding], list[Skippe
 def review(settings: ModelSettings, doc: Document) -> str:
     """An LLM review of one runbook (its text redacted before it is sent)."""
     return review_runbook(settings, doc.title, doc.body)
+
+
+def load_or_build(index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:
+    """The index, built from the configured folders first if there is none yet."""
+    directory = index_dir or default_index_dir()
+    embedder = embedder or make_embedder()
+    if not (directory / "manifest.json").is_file():
+        return build(configured_roots(), directory, embedder)[0]
+    return load(directory, embedder)

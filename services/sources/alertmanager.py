@@ -82,3 +82,18 @@ class AlertmanagerClient:
         ]
         frame = pd.DataFrame(rows, columns=SILENCE_COLUMNS)
         return frame.sort_values(["state", "ends_at"], ignore_index=True)
+
+    def create_silence(self, matchers: dict[str, str], minutes: int, comment: str, created_by: str) -> str:
+        """A silence for exact label matches; returns its id."""
+        now = pd.Timestamp.now(tz="UTC")
+        body = {
+            "matchers": [{"name": k, "value": str(v), "isRegex": False, "isEqual": True} for k, v in matchers.items()],
+            "startsAt": now.isoformat(), "endsAt": (now + pd.Timedelta(minutes=minutes)).isoformat(),
+            "createdBy": created_by, "comment": comment,
+        }
+        try:
+            response = self.session.post(f"{self.url}/api/v2/silences", json=body, timeout=self.timeout)
+            response.raise_for_status()
+            return response.json()["silenceID"]
+        except (requests.exceptions.RequestException, ValueError, KeyError) as exc:
+            raise SourceError(describe_failure("Alertmanager", self.url, exc, self.timeout)) from None

@@ -1,0 +1,204 @@
+"""What an answer may rest on: the dashboard's facts for the window, and runbook passages.
+
+Each piece is a numbered source, so answers cite [n] and the UI maps [n] back to a dashboard
+panel or a runbook section. Runbooks from internal folders are never put into the context.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from services.config import Settings
+from services.dashboard import analyse_alerts, overview_data, worst
+from services.knowledge.index import Hit, KnowledgeIndex
+from services.mesh_analysis import incidents
+from services.sources.base import Filters, MetricSource, SourceError
+from services.timewindow import Window, auto_step
+
+RUNBOOK_HITS = 4
+CHARS_PER_TOKEN = 4  # a rough count: exact tokenizers download their tables, which we cannot
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+@dataclass
+class Source:
+    n: int
+    kind: str  # "panel" or "runbook"
+    source: str  # panel name, or the runbook's source path/URL
+    section: str
+    text: str
+
+
+@dataclass
+class Facts:
+    """Computed facts for the window; the offline answerer composes from these."""
+
+    firing: list[dict] = field(default_factory=list)
+    flapping: list[dict] = field(default_factory=list)
+    likely_false: list[dict] = field(default_factory=list)
+    worst_p99: list[dict] = field(default_factory=list)
+    worst_errors: list[dict] = field(default_factory=list)
+    incidents: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # parts that could not be read
+
+
+@dataclass
+class Context:
+    question: str
+    action: str
+    page: str
+    window: Window
+    filters: Filters
+    tz: ZoneInfo
+    facts: Facts
+    sources: list[Source]
+
+    def runbooks(self) -> list[Source]:
+        return [s for s in self.sources if s.kind == "runbook"]
+
+    def panel(self, name: str) -> Source | None:
+        return next((s for s in self.sources if s.kind == "panel" and s.source == name), None)
+
+    def render(self, budget_tokens: int) -> str:
+        """The context as text for a model, numbered sources first to last within the budget."""
+        w = self.window
+        head = (
+            f"Dashboard page: {self.page}. Window: {local(w.start, self.tz)} to {local(w.end, self.tz)} ({self.tz.key}). "
+            f"Filters: clusters={list(self.filters.clusters) or 'all'}, namespaces={list(self.filters.namespaces) or 'all'}."
+        )
+        parts, used = [head], estimate_tokens(head)
+        for s in self.sources:
+            block = f"[{s.n}] {s.kind}: {s.source}{' / ' + s.section if s.section else ''}\n{s.text}"
+            cost = estimate_tokens(block)
+            if used + cost > budget_tokens:
+                block = block[: max(0, (budget_tokens - used) * CHARS_PER_TOKEN)]
+                if len(block) < 80:
+                    break
+                cost = estimate_tokens(block)
+            parts.append(block)
+            used += cost
+        return "\n\n".join(parts)
+
+
+def local(moment, tz: ZoneInfo) -> str:
+    return pd.Timestamp(moment).tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+
+
+PANEL_FIRING = "Alerts: firing at window end"
+PANEL_FLAPPING = "Alerts: flapping and likely false"
+PANEL_LATENCY = "Mesh: worst p99 latency"
+PANEL_ERRORS = "Mesh: worst 5xx ratio"
+PANEL_INCIDENTS = "Mesh: incidents"
+
+
+def _facts(source: MetricSource, window: Window, filters: Filters, settings: Settings, with_series: bool) -> Facts:
+    facts = Facts()
+    parts = overview_data(source, window, filters)
+    if isinstance(parts["intervals"], SourceError):
+        facts.errors.append(f"alerts: {parts['intervals']}")
+    else:
+        view = analyse_alerts(parts["intervals"], window, settings)
+        facts.firing = [{"alertname": r["alertname"], "severity": r["severity"], "service": r["service"],
+                         "namespace": r["namespace"], "cluster": r["cluster"], "since": r["since"]}
+                        for r in view.firing.to_dict("records")]
+        facts.flapping = [{"alertname": r["alertname"], "service": r["service"], "transitions": int(r["transitions"]), "hint": r["hint"]}
+                          for r in view.flapping.to_dict("records")]
+        facts.likely_false = [{"alertname": r["alertname"], "service": r["service"], "count": int(r["count"]), "hint": r["hint"]}
+                              for r in view.likely_false.to_dict("records")]
+    for key, column, target in (("latency", "p99", "worst_p99"), ("traffic", "ratio_5xx", "worst_errors")):
+        if isinstance(parts[key], SourceError):
+            facts.errors.append(f"{key}: {parts[key]}")
+            continue
+        rows = worst(parts[key], column, 3)
+        setattr(facts, target, [{"service": r["service"], "namespace": r["namespace"], "cluster": r["cluster"], "value": float(r[column])}
+                                for r in rows.to_dict("records")])
+    if with_series:
+        step = auto_step(window, settings.step_seconds)
+        try:
+            found = incidents(source.latency_series(window, step, filters, "service"),
+                              source.traffic_series(window, step, filters, "service"), step)
+            facts.incidents = found.to_dict("records")
+        except SourceError as exc:
+            facts.errors.append(f"mesh series: {exc}")
+    return facts
+
+
+def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
+    firing = "\n".join(f"- {f['alertname']} ({f['severity']}) on {f['service'] or '?'} in {f['cluster']}/{f['namespace']}, "
+                       f"firing since {local(f['since'], tz)}" for f in facts.firing) or "- nothing is firing"
+    noisy = "\n".join([f"- flapping: {f['alertname']} on {f['service']}: {f['transitions']} state changes. {f['hint']}" for f in facts.flapping]
+                      + [f"- likely false: {f['alertname']} on {f['service']}: {f['count']} short firings. {f['hint']}" for f in facts.likely_false]) or "- none"
+    p99 = "\n".join(f"- {r['service']} ({r['cluster']}/{r['namespace']}): p99 {r['value']:,.0f} ms over the window" for r in facts.worst_p99) or "- no data"
+    errors = "\n".join(f"- {r['service']} ({r['cluster']}/{r['namespace']}): 5xx {r['value']:.2%} of requests" for r in facts.worst_errors) or "- no data"
+    found = "\n".join(
+        f"- {i['kind']} on {i['service']} ({i['cluster']}/{i['namespace']}) from {local(i['start'], tz)} to {local(i['end'], tz)}, "
+        f"peak {_peak(i)} at {local(i['peak_time'], tz)} (baseline {_peak({**i, 'peak': i['baseline']})})" for i in facts.incidents
+    ) or "- none"
+    panels = [(PANEL_FIRING, firing), (PANEL_FLAPPING, noisy), (PANEL_LATENCY, p99), (PANEL_ERRORS, errors), (PANEL_INCIDENTS, found)]
+    if facts.errors:
+        panels.append(("Dashboard: unavailable data", "\n".join(f"- {e}" for e in facts.errors)))
+    return panels
+
+
+def _peak(incident: dict) -> str:
+    return f"{incident['peak']:,.0f} ms" if incident["kind"] == "latency" else f"{incident['peak']:.1%}"
+
+
+SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+ACTIONABLE = ("Diagnosis", "Mitigation")
+
+
+def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, action: str) -> list[Hit]:
+    """Runbook passages, most useful first, without repeats.
+
+    First the runbooks of what is happening (the alerts firing or flapping, most severe first, or
+    the worst service's latency or errors), as their Diagnosis or Mitigation; then the passages
+    that match the question itself.
+    """
+    if index is None:
+        return []
+    hits: list[Hit] = []
+    involved: list[str] = []
+    if action in ("summary", "alerts"):
+        firing = sorted(facts.firing, key=lambda f: SEVERITY_RANK.get(f["severity"], 9))
+        involved = [f["alertname"] for f in firing + facts.flapping]
+    topics = {
+        "istio_p99_latency": ("IstioP99LatencyHigh p99 latency high", facts.worst_p99),
+        "istio_http_errors": ("Istio5xxRateHigh 5xx error rate high", facts.worst_errors),
+    }
+    if action in topics and topics[action][1]:
+        hits += index.search(f"{topics[action][0]} {topics[action][1][0]['service']}", 1, include_internal=False)
+    for alert in involved:
+        found = index.search(alert, 1, include_internal=False)
+        if found and alert in found[0].alerts:
+            hits.append(found[0])
+    hits = [index.section(h, ACTIONABLE) for h in hits]
+    hits += index.search(question, RUNBOOK_HITS, include_internal=False)
+    seen, unique = set(), []
+    for hit in hits:
+        if (hit.root, hit.path) not in seen:
+            seen.add((hit.root, hit.path))
+            unique.append(hit)
+    return unique[: RUNBOOK_HITS + 2]
+
+
+def gather(
+    question: str, action: str, page: str, source: MetricSource, window: Window, filters: Filters,
+    settings: Settings, index: KnowledgeIndex | None, tz: ZoneInfo,
+) -> Context:
+    with_series = action in ("summary", "istio_p99_latency", "istio_http_errors")
+    facts = _facts(source, window, filters, settings, with_series) if action != "unknown" else Facts()
+    sources: list[Source] = []
+    if action != "unknown":
+        for name, text in _panel_sources(facts, tz):
+            sources.append(Source(len(sources) + 1, "panel", name, "", text))
+    for hit in runbook_hits(index, question, facts, action) if action != "unknown" else []:
+        sources.append(Source(len(sources) + 1, "runbook", hit.source, hit.section, hit.text))
+    return Context(question, action, page, window, filters, tz, facts, sources)
