@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.sidebar import render_sidebar
+from components.chat import PENDING_VIEW, render_chat
+from components.sidebar import CUSTOM, browser_timezone, render_sidebar
 from components.state import VIEW_KEY
 from services.config import ConfigError, Settings, load_settings
 
@@ -16,25 +17,43 @@ try:
 except ConfigError as exc:
     settings, config_problem = Settings(), f"Configuration error: {exc}. Running on the demo scenario."
 
-page = st.navigation([
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
-    st.Page("pages/mesh.py", title="Mesh", icon=":material/hub:"),
-    st.Page("pages/runbooks.py", title="Runbooks", icon=":material/menu_book:"),
-])
+PAGES = {
+    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    "alerts": st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
+    "mesh": st.Page("pages/mesh.py", title="Mesh", icon=":material/hub:"),
+    "runbooks": st.Page("pages/runbooks.py", title="Runbooks", icon=":material/menu_book:"),
+}
+page = st.navigation(list(PAGES.values()))
+
+# A question about another time ("11월 3일 오전 8시 얼럿") moves the view there, before the
+# sidebar's widgets exist (their values cannot change after).
+pending = st.session_state.pop(PENDING_VIEW, None)
+if pending:
+    tz = browser_timezone()
+    st.session_state["preset"] = CUSTOM
+    st.session_state["custom_from"] = pending["start"].astimezone(tz).replace(tzinfo=None)
+    st.session_state["custom_to"] = pending["end"].astimezone(tz).replace(tzinfo=None)
+    if PAGES[pending["page"]].url_path != page.url_path:
+        st.switch_page(PAGES[pending["page"]])
+
 selection, window_problem, refresh_seconds = render_sidebar(settings)
 
 
 def show_page() -> None:
-    st.session_state[VIEW_KEY] = selection.view()
-    for problem in (config_problem, window_problem):
-        if problem:
-            st.error(problem, icon=":material/warning:")
-    try:
-        page.run()
-    finally:
-        # A page run without app.py must not find a stale view (see components.state).
-        del st.session_state[VIEW_KEY]
+    view = selection.view()
+    st.session_state[VIEW_KEY] = view
+    main, assistant = st.columns([3, 1.25], gap="large")
+    with main:
+        for problem in (config_problem, window_problem):
+            if problem:
+                st.error(problem, icon=":material/warning:")
+        try:
+            page.run()
+        finally:
+            # A page run without app.py must not find a stale view (see components.state).
+            del st.session_state[VIEW_KEY]
+    with assistant:
+        render_chat(view, page.title)
 
 
 if refresh_seconds:

@@ -110,3 +110,11 @@ def knowledge_index(index_dir: str):
     from services.knowledge import service
 
     return service.load(Path(index_dir))
+
+
+@st.cache_resource(show_spinner="Loading the runbook index")
+def assistant_index():
+    """The default runbook index for the assistant, built on first use if there is none."""
+    from services.knowledge import service
+
+    return service.load_or_build()

@@ -38,12 +38,16 @@ def _status_line(settings: Settings) -> None:
 
 def _window(tz: ZoneInfo) -> tuple[timedelta | None, Window | None, str | None]:
     """A relative span or a fixed window and, if the custom range was unusable, why."""
-    choice = st.selectbox("Time window", [*PRESETS, CUSTOM], index=list(PRESETS).index(DEFAULT_PRESET), key="preset")
+    # Defaults go through the session state, which the assistant also sets to move the view.
+    st.session_state.setdefault("preset", DEFAULT_PRESET)
+    choice = st.selectbox("Time window", [*PRESETS, CUSTOM], key="preset")
     if choice != CUSTOM:
         return PRESETS[choice], None, None
     now = utcnow().astimezone(tz).replace(second=0, microsecond=0, tzinfo=None)
-    start = st.datetime_input("From", value=now - timedelta(hours=1), key="custom_from", step=timedelta(minutes=5))
-    end = st.datetime_input("To", value=now, key="custom_to", step=timedelta(minutes=5))
+    st.session_state.setdefault("custom_from", now - timedelta(hours=1))
+    st.session_state.setdefault("custom_to", now)
+    start = st.datetime_input("From", key="custom_from", step=timedelta(minutes=5))
+    end = st.datetime_input("To", key="custom_to", step=timedelta(minutes=5))
     st.caption(f"Times in {tz.key} (your browser's time zone).")
     try:
         if start is None or end is None:

@@ -215,6 +215,12 @@ def window(text: str, now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(hours=1), now
 
 
+def mentions_time(text: str, now: datetime) -> bool:
+    """Whether the question names a time or period (else it is about the window on screen)."""
+    now = now.replace(microsecond=0)
+    return window(text, now) != (now - timedelta(hours=1), now)
+
+
 def route_offline(text: str, now: datetime) -> Route:
     """Rules only; a question that is not about on-call gets the default last hour."""
     now = now.replace(microsecond=0)

@@ -1,0 +1,134 @@
+"""The assistant panel beside every page: conversation, checkpoint questions, confirmations."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import data
+from components.format import local_time
+from components.state import View
+from services.assistant.model import Proposal
+from services.assistant.router import mentions_time
+from services.assistant.service import ModelAnswer, answer_offline, execute, prepare
+from services.dashboard import now_for
+from services.knowledge.documents import KnowledgeError
+from services.llm import ModelError, model_settings
+from services.slack import SlackError
+from services.sources.base import SourceError
+from services.timewindow import Window
+
+CHAT_KEY = "chat"
+PENDING_VIEW = "pending_view"
+CHECKPOINTS = {
+    "en": [
+        ("Summarize alerts", "Summarize the alerts in this window and the clusters and services involved."),
+        ("Firing now", "What is firing now and what should I check next?"),
+        ("Noisy alerts", "Which alerts flap or look false, and how should we tune them?"),
+    ],
+    "ko": [
+        ("얼럿 요약", "이 기간의 얼럿과 관련된 클러스터, 서비스를 요약해줘."),
+        ("지금 발생 중", "지금 발생 중인 얼럿은 뭐고 다음에 뭘 확인해야 해?"),
+        ("노이즈 얼럿", "플래핑하거나 오탐 같은 얼럿은 뭐고 어떻게 튜닝해야 해?"),
+    ],
+}
+PAGE_FOR_ACTION = {"alerts": "alerts", "istio_p99_latency": "mesh", "istio_http_errors": "mesh", "summary": "overview"}
+
+
+def _history() -> list[dict]:
+    return st.session_state.setdefault(CHAT_KEY, [])
+
+
+def _model_history() -> list[dict]:
+    return [{"role": m["role"], "content": m["content"]} for m in _history()]
+
+
+def _show_meta(message: dict, index: int, view: View) -> None:
+    meta = message.get("meta")
+    if not meta:
+        return
+    if meta["notice"]:
+        st.warning(meta["notice"], icon=":material/cloud_off:")
+    if meta["citations"]:
+        with st.expander(f"Sources ({len(meta['citations'])})"):
+            for c in meta["citations"]:
+                st.markdown(f"**[{c['n']}]** {c['source']}" + (f" — {c['section']}" if c["section"] else ""))
+    cost = f" · ~${meta['cost_usd']:.4f}" if meta["cost_usd"] is not None else ""
+    st.caption(f"{meta['mode']} · {meta['prompt_version']} · {meta['tokens_in']}+{meta['tokens_out']} tokens{cost} · request {meta['request_id']}")
+    for j, proposal in enumerate(meta["proposals"]):
+        if proposal.get("done"):
+            st.success(proposal["done"])
+            continue
+        st.info(f"Proposed: **{proposal['tool']}** {proposal['arguments']}", icon=":material/pending_actions:")
+        yes, no = st.columns(2)
+        if yes.button("Confirm", key=f"confirm_{index}_{j}"):
+            try:
+                proposal["done"] = execute(Proposal(proposal["tool"], proposal["arguments"]), view.settings)
+            except (SourceError, SlackError) as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+        if no.button("Dismiss", key=f"dismiss_{index}_{j}"):
+            proposal["done"] = "dismissed"
+            st.rerun()
+
+
+def _ask(question: str, view: View, page: str) -> None:
+    settings = view.settings
+    try:
+        model = model_settings()
+    except ModelError as exc:
+        st.error(str(exc))
+        model = None
+    try:
+        index = data.assistant_index()
+    except KnowledgeError as exc:
+        st.warning(f"Runbooks unavailable: {exc}")
+        index = None
+    now = now_for(settings)
+    explicit = mentions_time(question, now)  # else the question is about the window on screen
+    q = prepare(question, now, data.source_for(settings), settings, index, model, page=page, filters=view.filters,
+                tz=view.tz, window=None if explicit else view.window)
+    routed = Window(q.route.start, q.route.end)
+    _history().append({"role": "user", "content": question})
+    with st.chat_message("assistant"):
+        if model is None:
+            answer = answer_offline(q)
+            st.markdown(answer.text)
+        else:
+            running = ModelAnswer(q, model, _model_history()[:-1], data.source_for(settings), settings, index)
+            st.write_stream(running.stream())
+            answer = running.result
+    meta = answer.to_dict()
+    meta.update({"tokens_in": answer.tokens_in, "tokens_out": answer.tokens_out})
+    _history().append({"role": "assistant", "content": answer.text, "meta": meta})
+    if explicit and q.route.action_type != "unknown" and routed != view.window:
+        st.session_state[PENDING_VIEW] = {"start": routed.start, "end": routed.end, "page": PAGE_FOR_ACTION[q.route.action_type]}
+    st.rerun()
+
+
+def render_chat(view: View, page: str) -> None:
+    st.subheader("Assistant")
+    try:
+        model = model_settings()
+    except ModelError:
+        model = None
+    st.caption(f"{'model ' + model.model if model else 'offline mode'} · window {local_time(view.window.start, view.tz)} → "
+               f"{local_time(view.window.end, view.tz)} · answers cite [n] sources")
+    lang = st.radio("Checkpoints", ["en", "ko"], horizontal=True, key="checkpoint_lang", label_visibility="collapsed",
+                    format_func=lambda code: {"en": "English", "ko": "한국어"}[code])
+    clicked = None
+    for i, (label, question) in enumerate(CHECKPOINTS[lang]):
+        if st.button(label, key=f"checkpoint_{i}", use_container_width=True):
+            clicked = question
+    for i, message in enumerate(_history()):
+        with st.chat_message(message["role"]):
+            st.markdown(message["content"])
+            _show_meta(message, i, view)
+    question = st.chat_input("Ask about this window (English or 한국어)", key="chat_input")
+    if _history() and st.button("Clear conversation", key="chat_clear"):
+        st.session_state[CHAT_KEY] = []
+        st.rerun()
+    if question or clicked:
+        with st.chat_message("user"):
+            st.markdown(question or clicked)
+        _ask(question or clicked, view, page)
