@@ -22,6 +22,7 @@ PAGES = {
     "alerts": st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
     "mesh": st.Page("pages/mesh.py", title="Mesh", icon=":material/hub:"),
     "runbooks": st.Page("pages/runbooks.py", title="Runbooks", icon=":material/menu_book:"),
+    "triage": st.Page("pages/triage.py", title="Log triage", icon=":material/bug_report:"),
 }
 page = st.navigation(list(PAGES.values()))
 

@@ -71,7 +71,7 @@ def _cite(ctx: Context, panel: str) -> str:
     return f" [{source.n}]" if source else ""
 
 
-def _steps(source: Source, limit: int = 3) -> list[str]:
+def runbook_steps(source: Source, limit: int = 3) -> list[str]:
     """The first actionable lines of a runbook passage: its list items, or its first sentence."""
     body = source.text.split("\n\n", 1)[-1]
     items: list[str] = []
@@ -135,7 +135,7 @@ def answer(ctx: Context) -> str:
         best = runbooks[0]
         title = f"{best.source}{' / ' + best.section if best.section else ''}"
         lines.append(t["steps"].format(title=title))
-        lines.extend(f"- {step} [{best.n}]" for step in _steps(best))
+        lines.extend(f"- {step} [{best.n}]" for step in runbook_steps(best))
     else:
         lines.append(t["no_runbook"])
     return "\n\n".join(lines[:1] + ["\n".join(lines[1:])]) + f"\n\n{t['label']}"

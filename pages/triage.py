@@ -1,0 +1,75 @@
+"""Error-log triage: paste, upload or point at logs; error lines grouped, each with a grounded fix."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from components import data
+from components.state import current_view
+from services.assistant.offline import language
+from services.assistant.triage import group_errors, suggest
+from services.knowledge.documents import KnowledgeError
+from services.llm import ModelError, model_settings
+from services.slack import SlackError, post, webhook_url
+
+current_view()
+st.title("Error-log triage")
+st.caption("Error lines are picked by pattern and grouped into templates (timestamps, ids, addresses and numbers "
+           "masked). Each group gets a suggested fix from the runbooks, with citations.")
+
+pasted = st.text_area("Paste log lines", key="triage_text", height=180)
+uploaded = st.file_uploader("or upload a log file", key="triage_file")
+path = st.text_input("or a log file on the dashboard's server", key="triage_path", placeholder="/var/log/app/error.log")
+
+text = pasted
+if uploaded is not None:
+    text = uploaded.getvalue().decode("utf-8", errors="replace")
+elif path.strip():
+    try:
+        text = Path(path.strip()).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        st.error(f"Cannot read {path}: {exc.strerror or exc}")
+
+if text.strip():
+    groups = group_errors(text)
+    if not groups:
+        st.success("No error lines found.")
+    try:
+        model = model_settings()
+    except ModelError as exc:
+        st.error(str(exc))
+        model = None
+    try:
+        index = data.assistant_index()
+    except KnowledgeError as exc:
+        st.warning(f"Runbooks unavailable: {exc}")
+        index = None
+    lang = language(text[:2000] + pasted)
+    st.subheader(f"{len(groups)} error groups")
+    for i, group in enumerate(groups[:20]):
+        with st.expander(f"{group.count}× {group.template[:120]}", expanded=i < 3):
+            st.code(group.sample, language=None)
+            suggest(group, index, model, lang)
+            st.markdown(f"**Suggested fix** ({group.mode})\n\n{group.suggestion}")
+            for source in group.citations:
+                st.caption(f"[{source.n}] {source.source}" + (f" — {source.section}" if source.section else ""))
+            url = webhook_url()
+            if url is None:
+                st.caption("Set SLACK_WEBHOOK_URL to post a group to Slack.")
+            elif st.session_state.get("triage_confirm") == i:
+                st.warning("Post this group to Slack?")
+                yes, no = st.columns(2)
+                if yes.button("Confirm post", key=f"triage_yes_{i}"):
+                    try:
+                        post(url, f"{group.count}× {group.template[:150]}", group.suggestion,
+                             [f"{s.source}" + (f" ({s.section})" if s.section else "") for s in group.citations])
+                        st.success("Posted to Slack.")
+                    except SlackError as exc:
+                        st.error(str(exc))
+                    st.session_state.pop("triage_confirm", None)
+                if no.button("Cancel", key=f"triage_no_{i}"):
+                    st.session_state.pop("triage_confirm", None)
+                    st.rerun()
+            elif st.button("Post to Slack", key=f"triage_post_{i}"):
+                st.session_state["triage_confirm"] = i
+                st.rerun()
