@@ -98,3 +98,19 @@ def test_changing_the_window_keeps_the_sidebar_and_redraws(browser, dashboard_ur
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(tmp_path / "alerts-24h.png"), full_page=True)
     page.close()
+
+
+def test_asking_the_assistant_shows_an_answer_with_a_citation(browser, dashboard_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1600, "height": 1800})
+    page.goto(dashboard_url)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
+    page.get_by_placeholder("Ask about this window").fill("What is firing now and what should I check next?")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.body.innerText.includes('Offline answer')", timeout=90000)
+    answer = page.locator("[data-testid='stChatMessage']").last.inner_text()
+    assert "KubePodCrashLooping" in answer and "[1]" in answer
+    page.get_by_text("Sources (").last.click()
+    assert page.get_by_text("Alerts: firing at window end").count() >= 1
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(tmp_path / "assistant.png"), full_page=True)
+    page.close()
