@@ -11,7 +11,6 @@ from services.assistant.model import Proposal
 from services.assistant.router import mentions_time
 from services.assistant.service import ModelAnswer, answer_offline, execute, prepare
 from services.dashboard import now_for
-from services.knowledge.documents import KnowledgeError
 from services.llm import ModelError, model_settings
 from services.slack import SlackError
 from services.sources.base import SourceError
@@ -74,16 +73,7 @@ def _show_meta(message: dict, index: int, view: View) -> None:
 
 def _ask(question: str, view: View, page: str) -> None:
     settings = view.settings
-    try:
-        model = model_settings()
-    except ModelError as exc:
-        st.error(str(exc))
-        model = None
-    try:
-        index = data.assistant_index()
-    except KnowledgeError as exc:
-        st.warning(f"Runbooks unavailable: {exc}")
-        index = None
+    model, index = data.assistant_resources()
     now = now_for(settings)
     explicit = mentions_time(question, now)  # else the question is about the window on screen
     q = prepare(question, now, data.source_for(settings), settings, index, model, page=page, filters=view.filters,

@@ -118,3 +118,21 @@ def assistant_index():
     from services.knowledge import service
 
     return service.load_or_build()
+
+
+def assistant_resources():
+    """(model settings or None, runbook index or None); shows why either is unavailable."""
+    from services.knowledge.documents import KnowledgeError
+    from services.llm import ModelError, model_settings
+
+    try:
+        model = model_settings()
+    except ModelError as exc:
+        st.error(str(exc))
+        model = None
+    try:
+        index = assistant_index()
+    except KnowledgeError as exc:
+        st.warning(f"Runbooks unavailable: {exc}")
+        index = None
+    return model, index

@@ -8,8 +8,6 @@ from components import data
 from components.state import current_view
 from services.assistant.offline import language
 from services.assistant.triage import group_errors, suggest
-from services.knowledge.documents import KnowledgeError
-from services.llm import ModelError, model_settings
 from services.slack import SlackError, post, webhook_url
 
 current_view()
@@ -34,16 +32,7 @@ if text.strip():
     groups = group_errors(text)
     if not groups:
         st.success("No error lines found.")
-    try:
-        model = model_settings()
-    except ModelError as exc:
-        st.error(str(exc))
-        model = None
-    try:
-        index = data.assistant_index()
-    except KnowledgeError as exc:
-        st.warning(f"Runbooks unavailable: {exc}")
-        index = None
+    model, index = data.assistant_resources()
     lang = language(text[:2000] + pasted)
     st.subheader(f"{len(groups)} error groups")
     for i, group in enumerate(groups[:20]):

@@ -85,3 +85,24 @@ def navigation_like_the_server(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="session")
+def bundled_index_dir(tmp_path_factory):
+    """The default runbook index (bundled folders), built once for the session."""
+    from services.knowledge import service
+
+    directory = tmp_path_factory.mktemp("kb")
+    service.build(service.roots_from(None), directory)
+    return directory
+
+
+@pytest.fixture
+def app_env(monkeypatch, bundled_index_dir):
+    """A clean environment for the app: the demo at the session's anchor and the bundled index."""
+    for name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "SLACK_WEBHOOK_URL",
+                 "ONCALL_RUNBOOK_DIRS", "ONCALL_STEP_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ONCALL_DEMO_NOW", iso(ANCHOR))
+    monkeypatch.setenv("ONCALL_INDEX_DIR", str(bundled_index_dir))
+    return monkeypatch

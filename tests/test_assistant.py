@@ -23,8 +23,8 @@ ROUTER_PASS = {"content": "no JSON here"}  # ask() routes with the model first; 
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    return kb.build(kb.roots_from(None), tmp_path_factory.mktemp("kb"))[0]
+def index(bundled_index_dir):
+    return kb.load(bundled_index_dir)
 
 
 @pytest.fixture(scope="module")

@@ -9,28 +9,15 @@ import pytest
 import requests
 from streamlit.testing.v1 import AppTest
 
-from services.knowledge import service as kb
-from services.timewindow import iso
-from tests.conftest import ANCHOR
 from tests.fake_openai import fake_openai
 
 ROUTER_PASS = {"content": "no JSON here"}  # the model router is asked first; this makes it use the rules
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("kb")
-    kb.build(kb.roots_from(None), directory)
-    return directory
-
-
 @pytest.fixture(autouse=True)
-def env(monkeypatch, index_dir):
-    for name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "SLACK_WEBHOOK_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ONCALL_DEMO_NOW", iso(ANCHOR))
-    monkeypatch.setenv("ONCALL_INDEX_DIR", str(index_dir))
+def env(app_env):
+    return app_env
 
 
 def app() -> AppTest:

@@ -7,23 +7,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.knowledge import service
 from tests.fake_openai import fake_openai
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-@pytest.fixture(scope="module")
-def built_index(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("kb")
-    service.build(service.roots_from(None), directory)
-    return directory
-
-
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ONCALL_RUNBOOK_DIRS"):
-        monkeypatch.delenv(name, raising=False)
+def env(app_env):
+    return app_env
 
 
 def runbooks_page() -> AppTest:
@@ -33,8 +24,7 @@ def runbooks_page() -> AppTest:
     return at
 
 
-def test_search_in_korean_finds_and_marks_the_runbook(monkeypatch, built_index):
-    monkeypatch.setenv("ONCALL_INDEX_DIR", str(built_index))
+def test_search_in_korean_finds_and_marks_the_runbook():
     at = runbooks_page()
     at.text_input(key="kb_query").input("파드가 계속 재시작돼요").run()
     assert not at.exception
@@ -43,8 +33,7 @@ def test_search_in_korean_finds_and_marks_the_runbook(monkeypatch, built_index):
     assert any("<mark>" in h.proto.body for h in at.get("html"))
 
 
-def test_index_status(monkeypatch, built_index):
-    monkeypatch.setenv("ONCALL_INDEX_DIR", str(built_index))
+def test_index_status():
     at = runbooks_page()
     shown = {m.label: m.value for m in at.metric}
     assert shown["Documents"] == "119" and shown["Embedder"] == "use-multilingual-v3"
@@ -62,8 +51,7 @@ def test_missing_index_is_explained_and_rebuilt_from_the_page(monkeypatch, tmp_p
     assert (tmp_path / "kb" / "manifest.json").is_file()
 
 
-def test_quality_report_and_llm_review(monkeypatch, built_index):
-    monkeypatch.setenv("ONCALL_INDEX_DIR", str(built_index))
+def test_quality_report_and_llm_review(monkeypatch):
     with fake_openai() as fake:
         fake.reply = "- **Diagnosis**: add `kubectl get events`."
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")

@@ -13,8 +13,6 @@ from streamlit.testing.v1 import AppTest
 from services.assistant.triage import group_errors, suggest
 from services.knowledge import service as kb
 from services.llm import ModelSettings
-from services.timewindow import iso
-from tests.conftest import ANCHOR
 from tests.fake_openai import fake_openai
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -28,9 +26,8 @@ LOG = """2026-11-21T19:02:03.123Z ERROR upstream connect error or disconnect/res
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("kb")
-    return kb.build(kb.roots_from(None), directory)[0], directory
+def index(bundled_index_dir):
+    return kb.load(bundled_index_dir), bundled_index_dir
 
 
 def test_error_lines_are_grouped_by_template():
@@ -72,13 +69,10 @@ class _Slack(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_triage_page_posts_to_slack_only_after_confirmation(monkeypatch, index):
+def test_triage_page_posts_to_slack_only_after_confirmation(app_env):
+    monkeypatch = app_env
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slack)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    for name in ("PROMETHEUS_URL", "OPENAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ONCALL_DEMO_NOW", iso(ANCHOR))
-    monkeypatch.setenv("ONCALL_INDEX_DIR", str(index[1]))
     monkeypatch.setenv("SLACK_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/services/T/B/X")
     try:
         at = AppTest.from_file(APP, default_timeout=90).run()
