@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import sqlite3
 from dataclasses import dataclass, field
 
 from services.config import DATA_DIR
@@ -61,13 +61,28 @@ def model_settings(env: dict[str, str] | None = None) -> ModelSettings | None:
         raise ModelError(f"model configuration is invalid: {exc}") from None
 
 
+def _stored(name: str) -> dict | None:
+    """The prompt's current version in the database (seeded from data/prompts/), if it can be read."""
+    from services.storage import Store, StorageError
+
+    try:
+        store = Store.open()
+        store.seed_prompts(PROMPTS)
+        return store.prompt(name)
+    except (StorageError, OSError, sqlite3.Error):
+        return None
+
+
 def prompt(name: str) -> str:
-    return (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
+    """The current text of a prompt: edited versions live in the database, the files seed it."""
+    stored = _stored(name)
+    return stored["text"] if stored else (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
 
 
 def prompt_version(name: str) -> str:
-    """name@hash of the prompt text: which wording produced an answer."""
-    return f"{name}@{hashlib.sha256(prompt(name).encode()).hexdigest()[:8]}"
+    """name@vN, or name@file when the database is unavailable: which wording produced an answer."""
+    stored = _stored(name)
+    return f"{name}@v{stored['version']}" if stored else f"{name}@file"
 
 
 def client(settings: ModelSettings, max_retries: int = 2):

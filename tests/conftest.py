@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from services.timewindow import iso, utcnow
 from tests import servers
 
 ROOT = Path(__file__).resolve().parents[1]
+# The app's database and default index live here during tests, not in the checkout's var/.
+os.environ.setdefault("ONCALL_DATA_DIR", tempfile.mkdtemp(prefix="oncall-test-data-"))
+KEEP = ("ONCALL_DATA_DIR",)
 # The demo's "now" for the whole session: a Prometheus backfilled with the export at this anchor
 # must agree with the demo source frozen at it.
 ANCHOR = anchor_for(utcnow() - timedelta(minutes=20))
@@ -41,7 +45,7 @@ def demo_settings() -> Settings:
 
 def oncall(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """Run the CLI as a user would, in a clean environment plus `env`."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
+    base = {k: v for k, v in os.environ.items() if k in KEEP or not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args], cwd=ROOT, env={**base, **(env or {})},
         capture_output=True, text=True, check=check, timeout=300,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import require
+from tests.conftest import KEEP, require
 from tests.servers import free_port
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ PAGES = {"mesh": ("mesh", 2), "alerts": ("alerts", 1), "overview": ("", 1)}
 def dashboard_url(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
+    env = {k: v for k, v in os.environ.items() if k in KEEP or not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

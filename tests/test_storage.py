@@ -1,0 +1,68 @@
+"""Storage: nothing lost with many concurrent writers, prompt versions round trip."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from services.llm import PROMPTS
+from services.storage import Store, StorageError, prompt_diff
+
+
+def _write_many(url: str, worker: int, n: int) -> None:
+    store = Store.open(url)
+    for i in range(n):
+        rid = f"w{worker}-{i}"
+        store.save_answer(rid, f"s{worker}", "q", "a", "alerts", "offline", "f", "t", [])
+        store.add_feedback(rid, f"s{worker}", "helpful", f"comment {i}")
+        store.audit(rid, f"s{worker}", "answer", "assistant_system", "v1", "m", 10, 5, 0.001, 12.5, "ok")
+
+
+def test_many_writers_lose_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'oncall.db'}"
+    Store.open(url)
+    with ThreadPoolExecutor(16) as pool:  # sessions of one server
+        list(pool.map(lambda w: _write_many(url, w, 25), range(16)))
+    ctx = multiprocessing.get_context("spawn")  # replicas sharing the file
+    processes = [ctx.Process(target=_write_many, args=(url, 100 + w, 25)) for w in range(4)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(60)
+        assert p.exitcode == 0
+    store = Store.open(url)
+    assert store.count("answers") == store.count("feedback") == store.count("audit") == 20 * 25
+    with store.connect() as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_prompt_versions_round_trip(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.seed_prompts(PROMPTS)
+    first = store.prompt("assistant_system")
+    assert first["version"] == 1 and first["author"] == "seed" and "I don't know" in first["text"]
+    v2 = store.set_prompt("assistant_system", first["text"] + "\nAlways mention the cluster.", "alice", "cluster names")
+    assert v2 == 2 and store.set_prompt("assistant_system", first["text"] + "\nAlways mention the cluster.", "alice") == 2
+    diff = prompt_diff(first["text"], store.prompt("assistant_system")["text"], "v1", "v2")
+    assert "+Always mention the cluster." in diff
+    v3 = store.rollback_prompt("assistant_system", 1, "bob")
+    latest = store.prompt("assistant_system")
+    assert (v3, latest["text"], latest["note"], latest["author"]) == (3, first["text"], "rollback to v1", "bob")
+    assert [v["version"] for v in store.prompt_versions("assistant_system")] == [1, 2, 3]
+    store.seed_prompts(PROMPTS)  # seeding again never overwrites edits
+    assert store.prompt("assistant_system")["version"] == 3
+    with pytest.raises(StorageError, match="has no version 9"):
+        store.rollback_prompt("assistant_system", 9, "bob")
+
+
+def test_unsupported_database_url_is_explained():
+    with pytest.raises(StorageError, match="only sqlite:///PATH is supported"):
+        Store.open("postgresql://db.internal/oncall")
+
+
+def test_bad_rating_is_refused(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with pytest.raises(StorageError, match="is not one of resolved, helpful, not_helpful, not_relevant"):
+        store.add_feedback("r1", "s", "meh")
