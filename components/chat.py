@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from components import data
@@ -9,10 +11,11 @@ from components.format import local_time
 from components.state import View
 from services.assistant.model import Proposal
 from services.assistant.router import mentions_time
-from services.assistant.service import ModelAnswer, answer_offline, execute, prepare
+from services.assistant.service import ModelAnswer, answer_offline, execute, prepare, record
 from services.dashboard import now_for
 from services.llm import ModelError, model_settings
 from services.slack import SlackError
+from services.storage import StorageError, Store
 from services.sources.base import SourceError
 from services.timewindow import Window
 
@@ -41,7 +44,49 @@ def _model_history() -> list[dict]:
     return [{"role": m["role"], "content": m["content"]} for m in _history()]
 
 
-def _show_meta(message: dict, index: int, view: View) -> None:
+def session_id() -> str:
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex[:12])
+
+
+FEEDBACK = {"resolved": "Resolved", "helpful": "Helpful", "not_helpful": "Not helpful", "not_relevant": "Not relevant"}
+
+
+def _feedback(message: dict, index: int, question: str) -> None:
+    """Rating buttons, a comment, and a ready-to-post escalation, stored with the request id."""
+    meta = message["meta"]
+    if message.get("rated"):
+        st.caption(f"Feedback: {FEEDBACK[message['rated']]}")
+    else:
+        comment = st.text_input("Comment (optional)", key=f"fb_comment_{index}", label_visibility="collapsed",
+                                placeholder="Comment on this answer (optional)")
+        for col, (rating, label) in zip(st.columns(4), FEEDBACK.items()):
+            if col.button(label, key=f"fb_{rating}_{index}"):
+                try:
+                    Store.open().add_feedback(meta["request_id"], session_id(), rating, comment)
+                    message["rated"] = rating
+                except (StorageError, OSError) as exc:
+                    st.error(f"Feedback not saved: {exc}")
+                st.rerun()
+    if st.button("Escalate to on-call", key=f"escalate_{index}"):
+        message["escalation"] = escalation_text(question, meta)
+        try:
+            Store.open().add_feedback(meta["request_id"], session_id(), message.get("rated") or "not_helpful", "escalated", escalated=True)
+        except (StorageError, OSError):
+            pass
+    if message.get("escalation"):
+        st.code(message["escalation"], language=None)
+
+
+def escalation_text(question: str, meta: dict) -> str:
+    sources = ", ".join(f"[{c['n']}] {c['source']}" for c in meta["citations"]) or "none"
+    return (f":rotating_light: Escalation from the on-call dashboard (request {meta['request_id']})\n"
+            f"Window: {meta['window']['from']} – {meta['window']['to']}\n"
+            f"Question: {question}\n"
+            f"Assistant ({meta['mode']}): {meta['answer'][:1500]}\n"
+            f"Sources: {sources}")
+
+
+def _show_meta(message: dict, index: int, view: View, question: str) -> None:
     meta = message.get("meta")
     if not meta:
         return
@@ -69,6 +114,7 @@ def _show_meta(message: dict, index: int, view: View) -> None:
         if no.button("Dismiss", key=f"dismiss_{index}_{j}"):
             proposal["done"] = "dismissed"
             st.rerun()
+    _feedback(message, index, question)
 
 
 def _ask(question: str, view: View, page: str) -> None:
@@ -85,9 +131,10 @@ def _ask(question: str, view: View, page: str) -> None:
             answer = answer_offline(q)
             st.markdown(answer.text)
         else:
-            running = ModelAnswer(q, model, _model_history()[:-1], data.source_for(settings), settings, index)
+            running = ModelAnswer(q, model, _model_history()[:-1], data.source_for(settings), settings, index, session_id())
             st.write_stream(running.stream())
             answer = running.result
+    record(answer, question, session_id())
     meta = answer.to_dict()
     meta.update({"tokens_in": answer.tokens_in, "tokens_out": answer.tokens_out})
     _history().append({"role": "assistant", "content": answer.text, "meta": meta})
@@ -110,10 +157,12 @@ def render_chat(view: View, page: str) -> None:
     for i, (label, question) in enumerate(CHECKPOINTS[lang]):
         if st.button(label, key=f"checkpoint_{i}", use_container_width=True):
             clicked = question
+    previous = ""
     for i, message in enumerate(_history()):
         with st.chat_message(message["role"]):
             st.markdown(message["content"])
-            _show_meta(message, i, view)
+            _show_meta(message, i, view, previous)
+        previous = message["content"] if message["role"] == "user" else previous
     question = st.chat_input("Ask about this window (English or 한국어)", key="chat_input")
     if _history() and st.button("Clear conversation", key="chat_clear"):
         st.session_state[CHAT_KEY] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 
 from services.config import DATA_DIR
@@ -92,21 +93,38 @@ def client(settings: ModelSettings, max_retries: int = 2):
     return openai.OpenAI(api_key=settings.api_key, base_url=settings.base_url, timeout=settings.timeout, max_retries=max_retries)
 
 
-def complete(settings: ModelSettings, system: str, user: str, **options) -> str:
-    """One chat completion at temperature 0, both messages redacted first."""
+def audit(prompt_name: str, settings: ModelSettings, tokens_in: int, tokens_out: int, latency_ms: float, outcome: str,
+          request_id: str = "", session: str = "", action: str = "") -> None:
+    """One row in the audit log for a model call; a database problem never breaks the call."""
+    from services.storage import Store, StorageError
+
+    try:
+        Store.open().audit(request_id, session, action or prompt_name, prompt_name, prompt_version(prompt_name), settings.model,
+                           tokens_in, tokens_out, settings.cost(tokens_in, tokens_out), latency_ms, outcome)
+    except (StorageError, OSError, sqlite3.Error):
+        pass
+
+
+def complete(settings: ModelSettings, prompt_name: str, user: str, request_id: str = "", session: str = "", **options) -> str:
+    """One chat completion at temperature 0 with a stored prompt; messages redacted, the call audited."""
     import openai
 
+    started = time.perf_counter()
     try:
         response = client(settings).chat.completions.create(
             model=settings.model,
             temperature=0,
-            messages=[{"role": "system", "content": redact(system)}, {"role": "user", "content": redact(user)}],
+            messages=[{"role": "system", "content": redact(prompt(prompt_name))}, {"role": "user", "content": redact(user)}],
             **options,
         )
     except openai.APIError as exc:
+        audit(prompt_name, settings, 0, 0, (time.perf_counter() - started) * 1000, f"error: {exc.__class__.__name__}", request_id, session)
         raise ModelError(f"{settings.model} did not answer: {exc.__class__.__name__}: {exc}") from None
+    usage = response.usage
+    audit(prompt_name, settings, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0,
+          (time.perf_counter() - started) * 1000, "ok", request_id, session)
     return response.choices[0].message.content or ""
 
 
 def review_runbook(settings: ModelSettings, title: str, body: str) -> str:
-    return complete(settings, prompt("runbook_review"), f"# {title}\n\n{body}")
+    return complete(settings, "runbook_review", f"# {title}\n\n{body}")

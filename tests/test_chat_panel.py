@@ -87,3 +87,20 @@ def test_a_proposed_silence_runs_only_after_confirm(monkeypatch, alertmanager_ur
     at.button(key="confirm_1_0").click().run()
     assert "recommendation rollback in progress" in comments()
     assert any(s.value.startswith("silence ") for s in at.success)
+
+
+def test_feedback_and_escalation_are_stored_with_the_request_id():
+    from services.storage import Store
+
+    at = ask(app(), "What is firing now?")
+    at.text_input(key="fb_comment_1").input("spot on").run()
+    at.button(key="fb_helpful_1").click().run()
+    store = Store.open()
+    answer = next(a for a in store.answers_between("0", "9") if a["question"] == "What is firing now?")
+    rows = [f for f in store.feedback_rows() if f["request_id"] == answer["request_id"]]
+    assert [(r["rating"], r["comment"]) for r in rows] == [("helpful", "spot on")]
+    assert any(c.value == "Feedback: Helpful" for c in at.caption)
+    at.button(key="escalate_1").click().run()
+    message = next(c.value for c in at.code if "Escalation from the on-call dashboard" in c.value)
+    assert "Question: What is firing now?" in message and answer["request_id"] in message
+    assert any(f["escalated"] for f in store.feedback_rows() if f["request_id"] == answer["request_id"])

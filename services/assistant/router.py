@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from services.llm import ModelError, ModelSettings, complete, prompt
+from services.llm import ModelError, ModelSettings, complete
 
 ACTIONS = ("summary", "alerts", "istio_p99_latency", "istio_http_errors", "unknown")
 
@@ -248,7 +248,7 @@ def route(text: str, now: datetime, model: ModelSettings | None = None) -> tuple
     if model is not None:
         user = f"NOW: {now.replace(microsecond=0).isoformat(timespec='seconds')}\nQUESTION: {text}"
         try:
-            raw = complete(model, prompt("router"), user, seed=0, response_format={"type": "json_object"})
+            raw = complete(model, "router", user, seed=0, response_format={"type": "json_object"})
             return parse_route(raw, now), "model"
         except (ModelError, ValueError, KeyError, TypeError):
             pass

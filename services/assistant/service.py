@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from services.assistant.router import Route, route
 from services.config import Settings
 from services.dashboard import make_alertmanager
 from services.knowledge.index import KnowledgeIndex
-from services.llm import ModelSettings, prompt, prompt_version
+from services.llm import ModelSettings, audit, prompt, prompt_version
 from services.slack import post, webhook_url
 from services.sources.base import Filters, MetricSource, SourceError
 from services.timewindow import Window, parse_time
@@ -93,8 +94,8 @@ class ModelAnswer:
     """
 
     def __init__(self, q: Question, model: ModelSettings, history: list[dict], source: MetricSource,
-                 settings: Settings, index: KnowledgeIndex | None):
-        self.q, self.model = q, model
+                 settings: Settings, index: KnowledgeIndex | None, session: str = ""):
+        self.q, self.model, self.session = q, model, session
         self.messages = messages_for(model, prompt("assistant_system"), q.context.render(CONTEXT_BUDGET_TOKENS), history, q.text)
         self.tools = read_only_tools(q, source, settings, index)
         self.run = ModelRun()
@@ -103,11 +104,14 @@ class ModelAnswer:
     def stream(self) -> Iterator[str]:
         import openai
 
+        started = time.perf_counter()
         try:
             yield from stream_answer(self.model, self.messages, self.tools, self.run)
         except openai.APIError as exc:
             fallback = answer_offline(self.q, notice=f"{self.model.model} did not answer ({exc.__class__.__name__}); this is the offline answer.")
             self.result = fallback
+            audit("assistant_system", self.model, self.run.tokens_in, self.run.tokens_out, (time.perf_counter() - started) * 1000,
+                  f"fallback: {exc.__class__.__name__}", self.q.request_id, self.session, self.q.route.action_type)
             yield f"\n\n> {fallback.notice}\n\n{fallback.text}" if self.run.text else f"> {fallback.notice}\n\n{fallback.text}"
             return
         text = self.run.text.strip() or ("I don't know." if offline.language(self.q.text) == "en" else "모르겠습니다.")
@@ -117,6 +121,8 @@ class ModelAnswer:
             self.model.cost(self.run.tokens_in, self.run.tokens_out), notice=self.run.error, proposals=self.run.proposals,
             route_mode=self.q.route_mode,
         )
+        audit("assistant_system", self.model, self.run.tokens_in, self.run.tokens_out, (time.perf_counter() - started) * 1000,
+              self.run.error or "ok", self.q.request_id, self.session, self.q.route.action_type)
 
     def answer(self) -> Answer:
         for _ in self.stream():
@@ -185,10 +191,21 @@ def execute(proposal: Proposal, settings: Settings, user: str = "oncall-dashboar
 
 def ask(
     text: str, now: datetime, source: MetricSource, settings: Settings, index: KnowledgeIndex | None,
-    model: ModelSettings | None, history: list[dict] | None = None, **where,
+    model: ModelSettings | None, history: list[dict] | None = None, session: str = "cli", **where,
 ) -> Answer:
     """The whole flow without streaming (the CLI): model answer when configured, else offline."""
     q = prepare(text, now, source, settings, index, model, **where)
-    if model is None:
-        return answer_offline(q)
-    return ModelAnswer(q, model, history or [], source, settings, index).answer()
+    answer = answer_offline(q) if model is None else ModelAnswer(q, model, history or [], source, settings, index, session).answer()
+    record(answer, text, session)
+    return answer
+
+
+def record(answer: Answer, question: str, session: str) -> None:
+    """Keep the question and answer (for feedback and shift summaries); storage problems are not fatal."""
+    from services.storage import Store, StorageError
+
+    try:
+        Store.open().save_answer(answer.request_id, session, question, answer.text, answer.action_type, answer.mode,
+                                 answer.window.to_dict()["from"], answer.window.to_dict()["to"], answer.to_dict()["citations"])
+    except (StorageError, OSError):
+        pass

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from services.assistant.context import ACTIONABLE, Source
 from services.assistant.offline import runbook_steps
 from services.knowledge.index import KnowledgeIndex
-from services.llm import ModelError, ModelSettings, complete, prompt
+from services.llm import ModelError, ModelSettings, complete
 from services.redact import redact
 
 MAX_LINES = 200_000
@@ -85,7 +85,7 @@ def suggest(group: Group, index: KnowledgeIndex | None, model: ModelSettings | N
         passages = "\n\n".join(f"[{s.n}] {s.source} / {s.section}\n{s.text}" for s in sources)
         user = f"ERROR GROUP ({group.count} lines), template:\n{group.template}\nSample:\n{group.sample}\n\nRUNBOOK PASSAGES\n\n{passages}"
         try:
-            group.suggestion, group.mode = complete(model, prompt("triage_system"), user), model.model
+            group.suggestion, group.mode = complete(model, "triage_system", user), model.model
             return group
         except ModelError as exc:
             group.mode = f"offline ({exc})"
