@@ -23,6 +23,8 @@ PAGES = {
     "mesh": st.Page("pages/mesh.py", title="Mesh", icon=":material/hub:"),
     "runbooks": st.Page("pages/runbooks.py", title="Runbooks", icon=":material/menu_book:"),
     "triage": st.Page("pages/triage.py", title="Log triage", icon=":material/bug_report:"),
+    "insights": st.Page("pages/insights.py", title="Insights", icon=":material/insights:"),
+    "prompts": st.Page("pages/prompts.py", title="Prompts", icon=":material/edit_note:"),
 }
 page = st.navigation(list(PAGES.values()))
 

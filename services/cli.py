@@ -13,6 +13,7 @@ from services.config import ConfigError, Settings, load_settings
 from services.dashboard import make_source, now_for, status_report
 from services.knowledge.documents import KnowledgeError
 from services.llm import ModelError
+from services.storage import StorageError
 from services.sources.base import Filters, SourceError
 from services.timewindow import WindowError, parse_time, utcnow, window_from_args
 
@@ -41,6 +42,22 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--to", dest="end", metavar="ISO", help="window end (default: from the question)")
     ask.add_argument("--json", action="store_true", help="print JSON")
     ask.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
+
+    prompts = sub.add_parser("prompts", help="the assistant's prompts and their versions")
+    prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
+    prompts_sub.add_parser("list", help="every prompt with its current version")
+    show = prompts_sub.add_parser("show", help="a prompt's text")
+    show.add_argument("name")
+    show.add_argument("--version", type=int, help="an older version")
+    setp = prompts_sub.add_parser("set", help="save a new version from a file (- for standard input)")
+    setp.add_argument("name")
+    setp.add_argument("file", help="text file, or - for standard input")
+    setp.add_argument("--author", required=True)
+    setp.add_argument("--note", default="")
+    back = prompts_sub.add_parser("rollback", help="make an older version current again (as a new version)")
+    back.add_argument("name")
+    back.add_argument("version", type=int)
+    back.add_argument("--author", required=True)
 
     route = sub.add_parser("route", help="what a question asks about and for which window (JSON)")
     route.add_argument("text", nargs="?", help="the question")
@@ -156,6 +173,33 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _prompts(args: argparse.Namespace) -> int:
+    from services.llm import PROMPTS
+    from services.storage import Store
+
+    store = Store.open()
+    store.seed_prompts(PROMPTS)
+    if args.prompts_command == "list":
+        for name in store.prompt_names():
+            p = store.prompt(name)
+            print(f"{name:<20} v{p['version']:<4} {p['author']:<12} {p['created_at']}  {p['note']}")
+        return 0
+    if args.prompts_command == "show":
+        p = store.prompt(args.name, args.version)
+        if p is None:
+            raise StorageError(f"no prompt {args.name}" + (f" version {args.version}" if args.version else ""))
+        print(p["text"], end="" if p["text"].endswith("\n") else "\n")
+        return 0
+    if args.prompts_command == "set":
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        if not text.strip():
+            raise StorageError("the new prompt text is empty")
+        print(f"{args.name} v{store.set_prompt(args.name, text, args.author, args.note)}")
+        return 0
+    print(f"{args.name} v{store.rollback_prompt(args.name, args.version, args.author)} (= v{args.version})")
+    return 0
+
+
 def _route(args: argparse.Namespace) -> int:
     from services.assistant.router import route
     from services.llm import model_settings
@@ -249,8 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _route(args)
         if args.command == "ask":
             return _ask(args, settings)
+        if args.command == "prompts":
+            return _prompts(args)
         return _demo_export(args, settings)
-    except (ConfigError, WindowError, SourceError, KnowledgeError, ModelError, OSError) as exc:
+    except (ConfigError, WindowError, SourceError, KnowledgeError, ModelError, StorageError, OSError) as exc:
         print(f"oncall: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, (ConfigError, WindowError)) else 1
     except Exception as exc:  # a CLI prints one line, never a traceback

@@ -66,3 +66,20 @@ def test_bad_rating_is_refused(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
     with pytest.raises(StorageError, match="is not one of resolved, helpful, not_helpful, not_relevant"):
         store.add_feedback("r1", "s", "meh")
+
+
+def test_insights_aggregate_feedback_and_cost(tmp_path):
+    from services import insights
+
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    for i, (action, rating) in enumerate([("alerts", "helpful"), ("alerts", "not_helpful"), ("summary", "resolved"), ("alerts", "helpful")]):
+        store.save_answer(f"r{i}", "s", "What is firing?" if action == "alerts" else "Summary please", "a", action, "m", "f", "t", [])
+        store.add_feedback(f"r{i}", "s", rating)
+        store.audit(f"r{i}", "s", action, "assistant_system", "assistant_system@v1", "gpt-4o-mini", 1000, 100, 0.0002, 100.0 * (i + 1), "ok")
+    by_action = insights.helpfulness(insights.feedback_frame(store), "action").set_index("action")
+    assert by_action.loc["alerts", "ratings"] == 3 and by_action.loc["alerts", "helpful_rate"] == pytest.approx(2 / 3)
+    assert by_action.loc["summary", "helpful_rate"] == 1.0
+    cost = insights.cost_per_day(insights.audit_frame(store))
+    assert cost["cost_usd"].sum() == pytest.approx(0.0008) and cost["calls"].sum() == 4
+    assert insights.slowest(insights.audit_frame(store))["request_id"].iloc[0] == "r3"
+    assert insights.most_asked(store).iloc[0].tolist() == ["what is firing?", 3]

@@ -94,9 +94,11 @@ class ModelAnswer:
     """
 
     def __init__(self, q: Question, model: ModelSettings, history: list[dict], source: MetricSource,
-                 settings: Settings, index: KnowledgeIndex | None, session: str = ""):
+                 settings: Settings, index: KnowledgeIndex | None, session: str = "", system_prompt: str | None = None):
+        """`system_prompt` replaces the stored one (the Prompts page's "try it")."""
         self.q, self.model, self.session = q, model, session
-        self.messages = messages_for(model, prompt("assistant_system"), q.context.render(CONTEXT_BUDGET_TOKENS), history, q.text)
+        system = system_prompt if system_prompt is not None else prompt("assistant_system")
+        self.messages = messages_for(model, system, q.context.render(CONTEXT_BUDGET_TOKENS), history, q.text)
         self.tools = read_only_tools(q, source, settings, index)
         self.run = ModelRun()
         self.result: Answer | None = None

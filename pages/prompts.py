@@ -1,0 +1,71 @@
+"""Prompts: edit the assistant's prompts without a deploy; every save is a version."""
+
+import streamlit as st
+
+from components import data
+from components.state import current_view
+from services.assistant.service import ModelAnswer, prepare
+from services.dashboard import now_for
+from services.llm import PROMPTS, ModelError, model_settings
+from services.storage import StorageError, Store, prompt_diff
+
+view = current_view()
+st.title("Prompts")
+try:
+    store = Store.open()
+    store.seed_prompts(PROMPTS)
+except StorageError as exc:
+    st.error(str(exc))
+    st.stop()
+
+name = st.selectbox("Prompt", store.prompt_names(), key="prompt_name")
+versions = store.prompt_versions(name)
+current = versions[-1]
+st.caption(f"v{current['version']} by {current['author']} at {current['created_at']}" + (f" — {current['note']}" if current["note"] else ""))
+
+draft = st.text_area("Text", value=current["text"], height=320, key=f"prompt_text_{name}_{current['version']}")
+author = st.text_input("Your name", key="prompt_author", placeholder="who is editing")
+note = st.text_input("What changed", key="prompt_note")
+if draft != current["text"]:
+    st.markdown("**Diff against the current version**")
+    st.code(prompt_diff(current["text"], draft, f"v{current['version']}", "draft"), language="diff")
+
+save, try_it = st.columns(2)
+if save.button("Save as new version", key="prompt_save", disabled=draft == current["text"]):
+    if not author.strip():
+        st.error("Give your name: every version records its author.")
+    else:
+        version = store.set_prompt(name, draft, author.strip(), note.strip())
+        st.success(f"Saved {name} v{version}.")
+        st.rerun()
+
+if try_it.button("Try it on the current window", key="prompt_try"):
+    try:
+        model = model_settings()
+    except ModelError as exc:
+        model = None
+        st.error(str(exc))
+    if name != "assistant_system":
+        st.info("Try it runs the assistant's system prompt; the others run where they are used.")
+    elif model is None:
+        st.info("Try it needs a model: set OPENAI_API_KEY (and OPENAI_BASE_URL for another server).")
+    else:
+        settings = view.settings
+        q = prepare("Summarize what is happening in this window.", now_for(settings), data.source_for(settings), settings,
+                    data.assistant_index(), None, page="Prompts", filters=view.filters, tz=view.tz, window=view.window)
+        st.write_stream(ModelAnswer(q, model, [], data.source_for(settings), settings, data.assistant_index(), system_prompt=draft).stream())
+
+st.subheader("History")
+for v in reversed(versions):
+    with st.expander(f"v{v['version']} — {v['author']} — {v['created_at']}" + (f" — {v['note']}" if v["note"] else "")):
+        previous = next((p for p in versions if p["version"] == v["version"] - 1), None)
+        if previous:
+            st.code(prompt_diff(previous["text"], v["text"], f"v{previous['version']}", f"v{v['version']}") or "(same text)", language="diff")
+        else:
+            st.code(v["text"], language=None)
+        if v["version"] != current["version"] and st.button(f"Roll back to v{v['version']}", key=f"rollback_{v['version']}"):
+            if not author.strip():
+                st.error("Give your name above: a rollback is a new version too.")
+            else:
+                store.rollback_prompt(name, v["version"], author.strip())
+                st.rerun()
