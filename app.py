@@ -23,6 +23,7 @@ PAGES = {
     "mesh": st.Page("pages/mesh.py", title="Mesh", icon=":material/hub:"),
     "runbooks": st.Page("pages/runbooks.py", title="Runbooks", icon=":material/menu_book:"),
     "triage": st.Page("pages/triage.py", title="Log triage", icon=":material/bug_report:"),
+    "reports": st.Page("pages/reports.py", title="Shift summaries", icon=":material/summarize:"),
     "insights": st.Page("pages/insights.py", title="Insights", icon=":material/insights:"),
     "prompts": st.Page("pages/prompts.py", title="Prompts", icon=":material/edit_note:"),
 }

@@ -13,7 +13,9 @@ from services.config import ConfigError, Settings, load_settings
 from services.dashboard import make_source, now_for, status_report
 from services.knowledge.documents import KnowledgeError
 from services.llm import ModelError
+from services.report import ReportError
 from services.storage import StorageError
+from services.timewindow import Window
 from services.sources.base import Filters, SourceError
 from services.timewindow import WindowError, parse_time, utcnow, window_from_args
 
@@ -42,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--to", dest="end", metavar="ISO", help="window end (default: from the question)")
     ask.add_argument("--json", action="store_true", help="print JSON")
     ask.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
+
+    rep = sub.add_parser("report", help="a shift summary of a window as Markdown, HTML or PDF")
+    rep.add_argument("--from", dest="start", metavar="ISO", help="window start (default: 8 hours before --to)")
+    rep.add_argument("--to", dest="end", metavar="ISO", help="window end (default: now)")
+    rep.add_argument("--format", choices=["md", "html", "pdf"], required=True)
+    rep.add_argument("--out", type=Path, required=True, help="file to write")
+    rep.add_argument("--notes", type=Path, help="handover notes file ('- [ ] item' lines become open items)")
+    rep.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
 
     prompts = sub.add_parser("prompts", help="the assistant's prompts and their versions")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
@@ -173,6 +183,31 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from services import report
+    from services.llm import model_settings
+    from services.storage import Store
+
+    settings = settings.with_prometheus(args.prometheus_url)
+    now = now_for(settings)
+    end = parse_time(args.end) if args.end else now
+    start = parse_time(args.start) if args.start else end - timedelta(hours=8)
+    window = Window(start, end)
+    notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
+    summary = report.build(make_source(settings), window, Filters(), settings, Store.open(), notes, model=model_settings())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.format == "md":
+        args.out.write_text(report.to_markdown(summary), encoding="utf-8")
+    elif args.format == "html":
+        args.out.write_text(report.to_html(summary), encoding="utf-8")
+    else:
+        args.out.write_bytes(report.to_pdf(report.to_html(summary)))
+    print(f"wrote the shift summary {window.to_dict()['from']} .. {window.to_dict()['to']} to {args.out} (narrative: {summary.narrative_mode})")
+    for problem in summary.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 0
+
+
 def _prompts(args: argparse.Namespace) -> int:
     from services.llm import PROMPTS
     from services.storage import Store
@@ -295,8 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(args, settings)
         if args.command == "prompts":
             return _prompts(args)
+        if args.command == "report":
+            return _report(args, settings)
         return _demo_export(args, settings)
-    except (ConfigError, WindowError, SourceError, KnowledgeError, ModelError, StorageError, OSError) as exc:
+    except (ConfigError, WindowError, SourceError, KnowledgeError, ModelError, StorageError, ReportError, OSError) as exc:
         print(f"oncall: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, (ConfigError, WindowError)) else 1
     except Exception as exc:  # a CLI prints one line, never a traceback

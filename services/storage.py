@@ -188,3 +188,30 @@ def prompt_diff(old: str, new: str, old_label: str, new_label: str) -> str:
     import difflib
 
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label))
+
+
+# --- report jobs ----------------------------------------------------------------------------------
+
+def create_report(store: Store, window_from: str, window_to: str, notes: str) -> int:
+    now = iso(utcnow())
+    return store._write("INSERT INTO reports (window_from, window_to, status, progress, message, notes, created_at, heartbeat)"
+                        " VALUES (?,?,?,?,?,?,?,?)", (window_from, window_to, "queued", 0.0, "queued", notes, now, now))
+
+
+def update_report(store: Store, report_id: int, **fields) -> None:
+    allowed = {"status", "progress", "message", "markdown", "html", "finished_at", "heartbeat", "worker"}
+    if not set(fields) <= allowed:
+        raise StorageError(f"unknown report fields {set(fields) - allowed}")
+    fields.setdefault("heartbeat", iso(utcnow()))
+    assignments = ", ".join(f"{k} = ?" for k in fields)
+    store._write(f"UPDATE reports SET {assignments} WHERE id = ?", (*fields.values(), report_id))
+
+
+def get_report(store: Store, report_id: int) -> dict | None:
+    rows = store._rows("SELECT * FROM reports WHERE id = ?", (report_id,))
+    return rows[0] if rows else None
+
+
+def list_reports(store: Store, limit: int = 50) -> list[dict]:
+    return store._rows("SELECT id, window_from, window_to, status, progress, message, created_at, finished_at, heartbeat"
+                       " FROM reports ORDER BY id DESC LIMIT ?", (limit,))

@@ -1,0 +1,140 @@
+"""Shift summaries: content against the demo's incidents in every format, jobs, crashes, CLI, page."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import unicodedata
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+from streamlit.testing.v1 import AppTest
+
+from services import report, report_jobs
+from services.config import Settings
+from services.llm import ModelSettings
+from services.sources.base import Filters
+from services.sources.demo import DemoSource
+from services.storage import Store, create_report, get_report, update_report
+from services.timewindow import Window, iso
+from tests.conftest import ANCHOR, oncall
+from tests.fake_openai import fake_openai
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+NOTES = "Rolled back recommendation to v2.3.\n- [ ] follow up on ledger slowness with the payments team\n"
+SETTINGS = Settings(demo_now=iso(ANCHOR))
+SHIFT = Window(ANCHOR - timedelta(hours=8), ANCHOR)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+
+
+def pdf_text(data: bytes) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return unicodedata.normalize("NFKC", " ".join(text.split()))
+
+
+def expected_facts(text: str, question: bool = True) -> None:
+    flat = " ".join(text.split())
+    facts = ["KubePodCrashLooping", "CPUThrottlingHigh", "IstioP99LatencyHigh", "keep_firing_for", "ledger", "payments",
+             "checkout", "inventory", "Rolled back recommendation to v2.3", "follow up on ledger slowness with the payments team"]
+    for fact in facts + (["What is firing now?", "helpful"] if question else []):
+        assert fact in flat, fact
+
+
+@pytest.fixture
+def summary(store):
+    store.save_answer("req-1", "s", "What is firing now?", "KubePodCrashLooping is firing [1].", "alerts", "offline",
+                      iso(SHIFT.start), iso(SHIFT.end), [])
+    store.add_feedback("req-1", "s", "helpful", "right on")
+    # Stored answers are matched by when they were asked: put this one inside the shift.
+    with store.connect() as db:
+        db.execute("UPDATE answers SET created_at = ?", (iso(ANCHOR - timedelta(hours=1)),))
+    return report.build(DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, store, NOTES, ZoneInfo("Asia/Seoul"))
+
+
+def test_summary_holds_the_demo_incidents(summary):
+    assert {f["alertname"] for f in summary.firing} == {"KubePodCrashLooping", "CPUThrottlingHigh"}
+    assert "IstioP99LatencyHigh" in {f["alertname"] for f in summary.flapping}
+    assert {("latency", "payments"), ("5xx", "inventory")} <= {(i["kind"], i["service"]) for i in summary.incidents}
+    assert summary.questions[0]["rating"] == "helpful"
+    assert "follow up on ledger slowness with the payments team" in summary.open_items
+    assert any("still firing" in item for item in summary.open_items)
+
+
+def test_markdown_html_and_pdf_hold_the_same_facts(summary):
+    expected_facts(report.to_markdown(summary))
+    page = report.to_html(summary)
+    expected_facts(page)
+    assert "Plotly.newPlot" in page and not re.search(r"<script[^>]+src=", page)  # plotly.js inline: opens offline
+    expected_facts(pdf_text(report.to_pdf(page)))
+
+
+def test_an_empty_window_still_gives_valid_documents(store):
+    empty = report.build(DemoSource(SETTINGS), Window(ANCHOR - timedelta(days=400), ANCHOR - timedelta(days=399)), Filters(),
+                         SETTINGS, store)
+    assert empty.empty
+    for text in (report.to_markdown(empty), report.to_html(empty), pdf_text(report.to_pdf(report.to_html(empty)))):
+        assert "Nothing happened in this window" in " ".join(text.split())
+
+
+def test_model_narrative_is_grounded_in_the_facts(store):
+    with fake_openai() as fake:
+        fake.reply = "Two alerts are still firing [2]; ledger slowed payments [4]."
+        summary = report.build(DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, store, NOTES,
+                               model=ModelSettings("sk-test", fake.url, "narrator", 5))
+        sent = fake.requests[-1]["body"]["messages"][1]["content"]
+    assert summary.narrative.startswith("Two alerts are still firing [2]") and summary.narrative_mode == "narrator"
+    assert "[4] latency on ledger" in sent and "KubePodCrashLooping" in sent
+
+
+def test_a_job_runs_in_the_background_and_is_found_after_a_reload(store):
+    job = report_jobs.start(store, DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, NOTES, ZoneInfo("UTC"), None)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and get_report(store, job)["status"] != "done":
+        time.sleep(0.2)
+    reloaded = Store.open(f"sqlite:///{store.path}")  # what a reloaded page sees
+    row = next(r for r in report_jobs.jobs(reloaded) if r["id"] == job)
+    assert row["status"] == "done" and row["progress"] == 1.0
+    expected_facts(get_report(reloaded, job)["markdown"], question=False)
+
+
+def test_a_job_whose_worker_died_is_marked_failed(store):
+    job = create_report(store, iso(SHIFT.start), iso(SHIFT.end), "")
+    update_report(store, job, status="running", progress=0.4, message="reading mesh series",
+                  heartbeat=iso(ANCHOR - timedelta(minutes=10)))
+    row = next(r for r in report_jobs.jobs(store, stale_after=timedelta(seconds=30)) if r["id"] == job)
+    assert row["status"] == "failed" and row["message"].startswith("the worker stopped (no heartbeat for")
+
+
+def test_report_cli_in_three_formats(tmp_path):
+    env = {"ONCALL_DEMO_NOW": iso(ANCHOR), "ONCALL_DATA_DIR": str(tmp_path)}
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES)
+    for fmt in ("md", "html", "pdf"):
+        out = tmp_path / f"shift.{fmt}"
+        result = oncall("report", "--format", fmt, "--out", str(out), "--notes", str(notes), env=env)
+        assert result.returncode == 0, result.stderr
+        text = pdf_text(out.read_bytes()) if fmt == "pdf" else out.read_text()
+        assert "KubePodCrashLooping" in text and "follow up on ledger slowness" in " ".join(text.split())
+
+
+def test_reports_page_generates_and_offers_downloads(app_env, tmp_path):
+    app_env.setenv("ONCALL_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("pages/reports.py").run()
+    at.text_area(key="report_notes").input(NOTES).run()
+    at.button(key="report_generate").click().run()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not at.get("download_button"):
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 2  # Markdown and HTML; PDF is prepared on request
+    assert any("follow up on ledger slowness" in m.value for m in at.markdown)
