@@ -1,7 +1,7 @@
 """Knowledge index: quality on the dev set and speed, run by hand (`python benchmarks/kb.py`).
 
 Reports, on the shared prometheus-operator corpus:
-  - recall@1, recall@5 and MRR per language on tests/data/kb_devset.jsonl, for the hybrid search
+  - recall@1, recall@5 and MRR per language on data/eval/retrieval.jsonl, for the hybrid search
     and, as ablations, dense only, BM25 only and an equal-weight fusion;
   - build time, query latency p50/p95, peak memory;
   - incremental rebuild time after one changed file;

@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--notes", type=Path, help="handover notes file ('- [ ] item' lines become open items)")
     rep.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
 
+    ev = sub.add_parser("eval", help="score the router, retrieval and answers on the labelled sets")
+    ev.add_argument("--sets", type=Path, help="folder with router.jsonl, retrieval.jsonl, answers.jsonl (default: data/eval)")
+    ev.add_argument("--json", action="store_true", help="print JSON")
+    ev.add_argument("--export-feedback", type=Path, metavar="FILE", help="write answers rated Not helpful as new cases, and stop")
+
     prompts = sub.add_parser("prompts", help="the assistant's prompts and their versions")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
     prompts_sub.add_parser("list", help="every prompt with its current version")
@@ -208,6 +213,31 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from services import evaluation
+    from services.knowledge import service
+    from services.llm import model_settings
+    from services.storage import Store
+
+    if args.export_feedback:
+        print(f"wrote {evaluation.export_not_helpful(Store.open(), args.export_feedback)} cases to {args.export_feedback}")
+        return 0
+    result = evaluation.run(args.sets or evaluation.SETS, make_source(settings), settings, service.load_or_build(),
+                            now_for(settings), model_settings())
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"router: {result.router_accuracy:.1%} exact on {result.router_cases} utterances")
+    for lang, s in result.retrieval.items():
+        print(f"retrieval [{lang}]: R@1 {s['recall_at_1']:.2f}  R@5 {s['recall_at_5']:.2f}  MRR {s['mrr']:.2f}  ({s['cases']} questions)")
+    print(f"answers: {result.answer_fact_recall:.1%} of expected facts present in {result.answer_cases} answers")
+    if result.judge:
+        print(f"judge: groundedness {result.judge['groundedness']:.2f}/5, relevance {result.judge['relevance']:.2f}/5 ({result.judge['cases']} answers)")
+    for failure in result.failures:
+        print(f"  miss: {failure}")
+    return 0
+
+
 def _prompts(args: argparse.Namespace) -> int:
     from services.llm import PROMPTS
     from services.storage import Store
@@ -332,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _prompts(args)
         if args.command == "report":
             return _report(args, settings)
+        if args.command == "eval":
+            return _eval(args, settings)
         return _demo_export(args, settings)
     except (ConfigError, WindowError, SourceError, KnowledgeError, ModelError, StorageError, ReportError, OSError) as exc:
         print(f"oncall: error: {exc}", file=sys.stderr)

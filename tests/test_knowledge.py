@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus" / "prometheus-operator-runbooks"
 # The shared corpus as it sits beside the checkout; the vendored copy is the same files.
 CORPUS = SHARED if SHARED.is_dir() else ROOT / "data" / "vendor" / "prometheus-operator-runbooks"
-DEVSET = load_cases(ROOT / "tests" / "data" / "kb_devset.jsonl")
+DEVSET = load_cases(ROOT / "data" / "eval" / "retrieval.jsonl")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from services.timewindow import parse_time
 from tests.conftest import oncall
 from tests.fake_openai import fake_openai
 
-SET = Path(__file__).parent / "data" / "router_set.jsonl"
+SET = Path(__file__).resolve().parents[1] / "data" / "eval" / "router.jsonl"
 CASES = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines()]
 KEYS = ("action_type", "from_datetime", "to_datetime")
 

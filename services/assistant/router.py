@@ -20,7 +20,7 @@ _KEYWORDS = {
     "summary": r"요약|정리|브리핑|보고|상황|인수인계|핸드오버|전반|summar|overview|report|brief|handover|hand over|status|what happened|how are things|shift",
     "istio_p99_latency": r"지연|느려|느림|느린|응답\s*시간|레이턴시|latency|p99|p95|p90|slow|response time|duration",
     "istio_http_errors": r"에러|오류|5xx|4xx|50[0-9]|실패율|error|fail(?:ure|ing|ed)?|exception|http code|status code",
-    "alerts": r"얼럿|알림|알람|경보|경고|울렸|울린|울리|플래핑|alert|firing|fired|flapping|flap|page[ds]?\b|paging|incident|장애|silence",
+    "alerts": r"얼럿|알림|알람|경보|경고|울렸|울린|울리|플래핑|재시작|크래시|다운|alert|firing|fired|flapping|flap|page[ds]?\b|paging|incident|장애|silence|crash|restart|oom|outage|\bdown\b",
 }
 # Words that make a question an on-call one even without the words above.
 _ONCALL = r"서비스|클러스터|네임스페이스|파드|노드|프로메테우스|service|cluster|namespace|pod|node|prometheus|istio|mesh|trace|on-?call"

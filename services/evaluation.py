@@ -1,0 +1,97 @@
+"""`oncall eval`: the labelled sets (router, retrieval, answers) run through the assistant.
+
+With a model configured, the answers are also graded by the model (LLM-as-judge) for
+groundedness and relevance. Answers rated Not helpful can be exported as new cases to label.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from services.assistant.router import route
+from services.assistant.service import ask, prepare
+from services.config import DATA_DIR, Settings
+from services.knowledge.evaluation import load_cases, score
+from services.knowledge.index import KnowledgeIndex
+from services.llm import ModelError, ModelSettings, complete
+from services.sources.base import MetricSource
+from services.storage import Store
+from services.timewindow import parse_time
+
+SETS = DATA_DIR / "eval"
+KEYS = ("action_type", "from_datetime", "to_datetime")
+
+
+@dataclass
+class EvalReport:
+    router_accuracy: float
+    router_cases: int
+    retrieval: dict[str, dict]
+    answer_fact_recall: float
+    answer_cases: int
+    judge: dict | None
+    failures: list[str]
+
+    def to_dict(self) -> dict:
+        return self.__dict__
+
+
+def run(sets: Path, source: MetricSource, settings: Settings, index: KnowledgeIndex, now: datetime,
+        model: ModelSettings | None) -> EvalReport:
+    failures: list[str] = []
+    router_cases = load_cases(sets / "router.jsonl")
+    right = 0
+    for case in router_cases:
+        got = route(case["q"], parse_time(case["now"]), model)[0].to_dict()
+        if got == {k: case[k] for k in KEYS}:
+            right += 1
+        else:
+            failures.append(f"router: {case['q']!r} -> {got}")
+    retrieval_cases = load_cases(sets / "retrieval.jsonl")
+    retrieval = {}
+    for lang in sorted({c["lang"] for c in retrieval_cases}):
+        s = score(index, [c for c in retrieval_cases if c["lang"] == lang])
+        retrieval[lang] = {"cases": s.cases, "recall_at_1": s.recall_at_1, "recall_at_5": s.recall_at_5, "mrr": s.mrr}
+    answer_cases = load_cases(sets / "answers.jsonl")
+    found = total = 0
+    grades = []
+    for case in answer_cases:
+        answer = ask(case["q"], now, source, settings, index, model, session="eval")
+        hits = [fact for fact in case["expected"] if fact in answer.text]
+        found, total = found + len(hits), total + len(case["expected"])
+        if len(hits) < len(case["expected"]):
+            failures.append(f"answer: {case['q']!r} misses {sorted(set(case['expected']) - set(hits))}")
+        if model is not None:
+            grade = judge(case["q"], answer.text, prepare(case["q"], now, source, settings, index, None).context.render(3000), model)
+            if grade:
+                grades.append(grade)
+    judged = None
+    if grades:
+        judged = {k: sum(g[k] for g in grades) / len(grades) for k in ("groundedness", "relevance")} | {"cases": len(grades)}
+    return EvalReport(right / len(router_cases), len(router_cases), retrieval, found / max(total, 1), len(answer_cases), judged, failures)
+
+
+def judge(question: str, answer: str, context: str, model: ModelSettings) -> dict | None:
+    """The model's 1-5 grades of an answer, or None if it gives no valid grade."""
+    try:
+        raw = complete(model, "judge", f"QUESTION\n{question}\n\nCONTEXT\n{context}\n\nANSWER\n{answer}",
+                       response_format={"type": "json_object"}, session="eval")
+        grade = json.loads(raw)
+        if all(isinstance(grade.get(k), (int, float)) and 1 <= grade[k] <= 5 for k in ("groundedness", "relevance")):
+            return grade
+    except (ModelError, ValueError):
+        pass
+    return None
+
+
+def export_not_helpful(store: Store, out: Path) -> int:
+    """Questions whose answers were rated Not helpful, as answer cases to label (expected left empty)."""
+    rows = [r for r in store.feedback_rows() if r["rating"] == "not_helpful" and r.get("question")]
+    with out.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps({"q": r["question"], "expected": [], "answer": r["answer"], "comment": r["comment"],
+                                 "request_id": r["request_id"]}, ensure_ascii=False) + "\n")
+    return len(rows)
