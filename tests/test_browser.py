@@ -114,3 +114,20 @@ def test_asking_the_assistant_shows_an_answer_with_a_citation(browser, dashboard
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(tmp_path / "assistant.png"), full_page=True)
     page.close()
+
+
+def test_downloading_the_html_shift_summary(browser, dashboard_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
+    page.goto(f"{dashboard_url}/reports")
+    page.get_by_role("button", name="Generate shift summary").click()
+    html_button = page.get_by_role("button", name="HTML").first
+    html_button.wait_for(timeout=90000)
+    with page.expect_download() as download:
+        html_button.click()
+    saved = tmp_path / "shift-summary.html"
+    download.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>") and "Shift summary" in text and "Plotly.newPlot" in text
+    assert "KubePodCrashLooping" in text
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
