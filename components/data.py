@@ -136,3 +136,14 @@ def assistant_resources():
         st.warning(f"Runbooks unavailable: {exc}")
         index = None
     return model, index
+
+
+def store_or_stop():
+    """The database, or (after saying why) the end of the page."""
+    from services.storage import StorageError, Store
+
+    try:
+        return Store.open()
+    except StorageError as exc:
+        st.error(str(exc))
+        st.stop()

@@ -3,17 +3,13 @@
 import plotly.express as px
 import streamlit as st
 
+from components import data
 from components.state import current_view
 from services import insights
-from services.storage import StorageError, Store
 
 current_view()
 st.title("Insights")
-try:
-    store = Store.open()
-except StorageError as exc:
-    st.error(str(exc))
-    st.stop()
+store = data.store_or_stop()
 
 feedback = insights.feedback_frame(store)
 audit = insights.audit_frame(store)

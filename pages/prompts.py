@@ -7,16 +7,12 @@ from components.state import current_view
 from services.assistant.service import ModelAnswer, prepare
 from services.dashboard import now_for
 from services.llm import PROMPTS, ModelError, model_settings
-from services.storage import StorageError, Store, prompt_diff
+from services.storage import prompt_diff
 
 view = current_view()
 st.title("Prompts")
-try:
-    store = Store.open()
-    store.seed_prompts(PROMPTS)
-except StorageError as exc:
-    st.error(str(exc))
-    st.stop()
+store = data.store_or_stop()
+store.seed_prompts(PROMPTS)
 
 name = st.selectbox("Prompt", store.prompt_names(), key="prompt_name")
 versions = store.prompt_versions(name)

@@ -9,15 +9,11 @@ from services import report_jobs
 from services.llm import ModelError, model_settings
 from services.report import ReportError, to_pdf
 from services.slack import SlackError, post, webhook_url
-from services.storage import StorageError, Store, get_report
+from services.storage import get_report
 
 view = current_view()
 st.title("Shift summaries")
-try:
-    store = Store.open()
-except StorageError as exc:
-    st.error(str(exc))
-    st.stop()
+store = data.store_or_stop()
 
 st.caption(f"For the window on screen: {local_time(view.window.start, view.tz)} → {local_time(view.window.end, view.tz)} "
            f"({view.tz.key}). Change it in the sidebar.")
