@@ -123,7 +123,7 @@ def _ask(question: str, view: View, page: str) -> None:
     now = now_for(settings)
     explicit = mentions_time(question, now)  # else the question is about the window on screen
     q = prepare(question, now, data.source_for(settings), settings, index, model, page=page, filters=view.filters,
-                tz=view.tz, window=None if explicit else view.window)
+                tz=view.tz, window=None if explicit else view.window, session=session_id())
     routed = Window(q.route.start, q.route.end)
     _history().append({"role": "user", "content": question})
     with st.chat_message("assistant"):

@@ -153,3 +153,20 @@ def test_ask_cli_json(tmp_path):
     assert data["action_type"] == "alerts" and data["mode"] == "offline"
     assert data["window"] == {"from": iso(ANCHOR - timedelta(hours=1)), "to": iso(ANCHOR)}
     assert {"n", "source", "section"} == set(data["citations"][0]) and "현재 발생 중" in data["answer"]
+
+
+def test_every_model_call_is_audited(index, demo):
+    from services.storage import Store
+
+    source, settings = demo
+    with fake_openai() as fake:
+        fake.script = [ROUTER_PASS, {"content": "KubePodCrashLooping is firing [1]."}]
+        answer = ask("what is firing?", ANCHOR, source, settings, index, model(fake), session="sess-1")
+    rows = [r for r in Store.open().audit_rows() if r["session"] == "sess-1" or r["request_id"] == answer.request_id]
+    by_prompt = {r["prompt_name"]: r for r in rows}
+    assert by_prompt["router"]["outcome"] == "ok" and by_prompt["router"]["model"] == "gpt-4o-mini"
+    chat = by_prompt["assistant_system"]
+    assert (chat["request_id"], chat["session"], chat["tokens_in"], chat["tokens_out"], chat["outcome"]) == (answer.request_id, "sess-1", 100, 20, "ok")
+    assert chat["prompt_version"].startswith("assistant_system@v") and chat["cost_usd"] > 0 and chat["latency_ms"] > 0
+    stored = [a for a in Store.open().answers_between("0", "9") if a["request_id"] == answer.request_id]
+    assert stored and stored[0]["question"] == "what is firing?"

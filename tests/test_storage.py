@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from services.llm import PROMPTS
 from services.storage import Store, StorageError, prompt_diff
+from tests.conftest import ROOT
 
 
 def _write_many(url: str, worker: int, n: int) -> None:
@@ -25,13 +27,11 @@ def test_many_writers_lose_nothing(tmp_path):
     Store.open(url)
     with ThreadPoolExecutor(16) as pool:  # sessions of one server
         list(pool.map(lambda w: _write_many(url, w, 25), range(16)))
-    ctx = multiprocessing.get_context("spawn")  # replicas sharing the file
-    processes = [ctx.Process(target=_write_many, args=(url, 100 + w, 25)) for w in range(4)]
-    for p in processes:
-        p.start()
-    for p in processes:
-        p.join(60)
-        assert p.exitcode == 0
+    # Replicas sharing the file: separate interpreters (not multiprocessing, whose children would
+    # re-run whatever script Streamlit's tests last made __main__).
+    code = "import sys; from tests.test_storage import _write_many; _write_many(sys.argv[1], int(sys.argv[2]), 25)"
+    processes = [subprocess.Popen([sys.executable, "-c", code, url, str(100 + w)], cwd=ROOT) for w in range(4)]
+    assert [p.wait(timeout=120) for p in processes] == [0, 0, 0, 0]
     store = Store.open(url)
     assert store.count("answers") == store.count("feedback") == store.count("audit") == 20 * 25
     with store.connect() as db:

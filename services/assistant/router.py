@@ -243,12 +243,12 @@ def parse_route(raw: str, now: datetime) -> Route:
     return Route(action, start.replace(microsecond=0), end.replace(microsecond=0))
 
 
-def route(text: str, now: datetime, model: ModelSettings | None = None) -> tuple[Route, str]:
+def route(text: str, now: datetime, model: ModelSettings | None = None, request_id: str = "", session: str = "") -> tuple[Route, str]:
     """(route, "model" or "offline"): the model first when configured, the rules on any bad answer."""
     if model is not None:
         user = f"NOW: {now.replace(microsecond=0).isoformat(timespec='seconds')}\nQUESTION: {text}"
         try:
-            raw = complete(model, "router", user, seed=0, response_format={"type": "json_object"})
+            raw = complete(model, "router", user, request_id, session, seed=0, response_format={"type": "json_object"})
             return parse_route(raw, now), "model"
         except (ModelError, ValueError, KeyError, TypeError):
             pass

@@ -71,13 +71,14 @@ class Question:
 def prepare(
     text: str, now: datetime, source: MetricSource, settings: Settings, index: KnowledgeIndex | None,
     model: ModelSettings | None, page: str = "Overview", filters: Filters = Filters(), tz: ZoneInfo = ZoneInfo("UTC"),
-    window: Window | None = None,
+    window: Window | None = None, session: str = "",
 ) -> Question:
     """Route `text` (an explicit `window` wins over the routed one) and gather its context."""
-    routed, mode = route(text, now, model)
+    request_id = uuid.uuid4().hex[:12]
+    routed, mode = route(text, now, model, request_id, session)
     chosen = window or Window(routed.start, routed.end)
     context = gather(text, routed.action_type, page, source, chosen, filters, settings, index, tz)
-    return Question(text, routed, mode, context, uuid.uuid4().hex[:12])
+    return Question(text, routed, mode, context, request_id)
 
 
 def answer_offline(q: Question, notice: str | None = None) -> Answer:
@@ -196,7 +197,7 @@ def ask(
     model: ModelSettings | None, history: list[dict] | None = None, session: str = "cli", **where,
 ) -> Answer:
     """The whole flow without streaming (the CLI): model answer when configured, else offline."""
-    q = prepare(text, now, source, settings, index, model, **where)
+    q = prepare(text, now, source, settings, index, model, session=session, **where)
     answer = answer_offline(q) if model is None else ModelAnswer(q, model, history or [], source, settings, index, session).answer()
     record(answer, text, session)
     return answer
