@@ -34,7 +34,7 @@ if text.strip():
         st.success("No error lines found.")
     model, index = data.assistant_resources()
     lang = language(text[:2000] + pasted)
-    st.subheader(f"{len(groups)} error groups")
+    st.subheader(f"{len(groups)} error group{'' if len(groups) == 1 else 's'}")
     for i, group in enumerate(groups[:20]):
         with st.expander(f"{group.count}× {group.template[:120]}", expanded=i < 3):
             st.code(group.sample, language=None)
