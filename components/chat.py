@@ -97,7 +97,7 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
             for c in meta["citations"]:
                 st.markdown(f"**[{c['n']}]** {c['source']}" + (f" — {c['section']}" if c["section"] else ""))
     cost = f" · ~${meta['cost_usd']:.4f}" if meta["cost_usd"] is not None else ""
-    st.caption(f"{meta['mode']} · {meta['prompt_version']} · {meta['tokens_in']}+{meta['tokens_out']} tokens{cost} · request {meta['request_id']}")
+    st.caption(f"{meta['mode']} · {meta['prompt_version']} · {meta['tokens']['in']}+{meta['tokens']['out']} tokens{cost} · request {meta['request_id']}")
     for j, proposal in enumerate(meta["proposals"]):
         if proposal.get("done"):
             st.success(proposal["done"])
@@ -136,7 +136,6 @@ def _ask(question: str, view: View, page: str) -> None:
             answer = running.result
     record(answer, question, session_id())
     meta = answer.to_dict()
-    meta.update({"tokens_in": answer.tokens_in, "tokens_out": answer.tokens_out})
     _history().append({"role": "assistant", "content": answer.text, "meta": meta})
     if explicit and q.route.action_type != "unknown" and routed != view.window:
         st.session_state[PENDING_VIEW] = {"start": routed.start, "end": routed.end, "page": PAGE_FOR_ACTION[q.route.action_type]}
@@ -155,7 +154,7 @@ def render_chat(view: View, page: str) -> None:
                     format_func=lambda code: {"en": "English", "ko": "한국어"}[code])
     clicked = None
     for i, (label, question) in enumerate(CHECKPOINTS[lang]):
-        if st.button(label, key=f"checkpoint_{i}", use_container_width=True):
+        if st.button(label, key=f"checkpoint_{i}", width="stretch"):
             clicked = question
     previous = ""
     for i, message in enumerate(_history()):
