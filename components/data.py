@@ -112,12 +112,19 @@ def knowledge_index(index_dir: str):
     return service.load(Path(index_dir))
 
 
-@st.cache_resource(show_spinner="Loading the runbook index")
 def assistant_index():
-    """The default runbook index for the assistant, built on first use if there is none."""
-    from services.knowledge import service
+    """The default index for the assistant, built on first use if there is none.
 
-    return service.load_or_build()
+    It is the Runbooks page's cached copy, so a rebuild there reaches the assistant too.
+    """
+    from services.knowledge import service
+    from services.knowledge.index import default_index_dir
+
+    directory = default_index_dir()
+    if not (directory / "manifest.json").is_file():
+        service.load_or_build(directory)
+        knowledge_index.clear()
+    return knowledge_index(str(directory))
 
 
 def assistant_resources():

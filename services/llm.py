@@ -7,6 +7,7 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from services.config import DATA_DIR
 from services.redact import redact
@@ -62,13 +63,18 @@ def model_settings(env: dict[str, str] | None = None) -> ModelSettings | None:
         raise ModelError(f"model configuration is invalid: {exc}") from None
 
 
+_seeded: set[Path] = set()
+
+
 def _stored(name: str) -> dict | None:
     """The prompt's current version in the database (seeded from data/prompts/), if it can be read."""
     from services.storage import Store, StorageError
 
     try:
         store = Store.open()
-        store.seed_prompts(PROMPTS)
+        if store.path not in _seeded or not store.path.exists():
+            store.seed_prompts(PROMPTS)
+            _seeded.add(store.path)
         return store.prompt(name)
     except (StorageError, OSError, sqlite3.Error):
         return None

@@ -26,6 +26,7 @@ from services.dashboard import analyse_alerts
 from services.llm import ModelError, ModelSettings, complete
 from services.mesh_analysis import incidents as find_incidents
 from services.sources.base import Filters, MetricSource, SourceError
+from services.sources.frames import interval_frame
 from services.storage import Store
 from services.timewindow import Window, auto_step, iso, utcnow
 
@@ -78,8 +79,8 @@ def build(
         intervals = source.alert_intervals(window, filters)
     except SourceError as exc:
         problems.append(f"alerts: {exc}")
-        intervals = pd.DataFrame(columns=["alertname"])
-    view = analyse_alerts(intervals, window, settings) if "start" in intervals else None
+        intervals = interval_frame([])
+    view = analyse_alerts(intervals, window, settings)
     step(0.35, "reading mesh series")
     try:
         s = auto_step(window, settings.step_seconds)
@@ -91,13 +92,13 @@ def build(
     step(0.6, "reading questions and feedback")
     questions = store.answers_between(iso(window.start), iso(window.end)) if store else []
     counts = {"intervals": len(intervals), "alerts": int(intervals["alertname"].nunique()) if len(intervals) else 0}
-    if view is not None and len(intervals):
+    if len(intervals):
         counts["by_severity"] = dict(aa.counts_by(intervals, "severity", window)[["severity", "firings"]].values.tolist())
         counts["by_cluster"] = dict(aa.counts_by(intervals, "cluster", window)[["cluster", "firings"]].values.tolist())
-    firing = view.firing.to_dict("records") if view else []
+    firing = view.firing.to_dict("records")
     summary = ShiftSummary(
         window, tz, source.name, utcnow(), intervals, counts, firing,
-        view.flapping.to_dict("records") if view else [], view.likely_false.to_dict("records") if view else [],
+        view.flapping.to_dict("records"), view.likely_false.to_dict("records"),
         incidents, questions, notes.strip(), _open_items(firing, questions, notes), problems=problems,
     )
     step(0.75, "writing the narrative")

@@ -16,7 +16,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar, Iterator
 
 from services.config import PROJECT_ROOT
 from services.timewindow import iso, utcnow
@@ -59,6 +59,7 @@ def default_url(env: dict[str, str] | None = None) -> str:
 class Store:
     path: Path
     _init_lock = threading.Lock()
+    _ready: ClassVar[set[Path]] = set()  # files whose schema this process has created
 
     @classmethod
     def open(cls, url: str | None = None) -> "Store":
@@ -66,10 +67,14 @@ class Store:
         if not url.startswith("sqlite:///"):
             raise StorageError(f"ONCALL_DB_URL={url!r}: only sqlite:///PATH is supported by this build (see README, 'Storage')")
         store = cls(Path(url[len("sqlite:///"):]))
-        store.path.parent.mkdir(parents=True, exist_ok=True)
-        with cls._init_lock, store.connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        with cls._init_lock:
+            if store.path in cls._ready and store.path.exists():
+                return store  # opened for every feedback and audit row: create the schema once
+            store.path.parent.mkdir(parents=True, exist_ok=True)
+            with store.connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(SCHEMA)
+            cls._ready.add(store.path)
         return store
 
     @contextmanager

@@ -138,3 +138,13 @@ def test_reports_page_generates_and_offers_downloads(app_env, tmp_path):
     assert not at.exception
     assert len(at.get("download_button")) == 2  # Markdown and HTML; PDF is prepared on request
     assert any("follow up on ledger slowness" in m.value for m in at.markdown)
+
+
+def test_an_unreachable_prometheus_is_named_and_the_summary_still_produced(store):
+    settings = Settings(prometheus_url="http://127.0.0.1:9", timeout_seconds=1)
+    from services.dashboard import make_source
+
+    summary = report.build(make_source(settings), SHIFT, Filters(), settings, store, NOTES)
+    assert any(p.startswith("alerts: Prometheus at http://127.0.0.1:9 is unreachable") for p in summary.problems)
+    markdown = report.to_markdown(summary)
+    assert "Some data could not be read" in markdown and "follow up on ledger slowness" in markdown

@@ -81,8 +81,6 @@ def runbook_steps(source: Source, limit: int = 3) -> list[str]:
             items.append(stripped[2:].strip())
         elif items and stripped and line.startswith(" "):
             items[-1] += " " + stripped  # a wrapped line or a sub-item of the last item
-        elif not stripped and items:
-            continue
     if items:
         return items[:limit]
     sentence = re.split(r"(?<=[.!?])\s", body.strip(), maxsplit=1)[0]
