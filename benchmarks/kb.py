@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from services.knowledge.chunks import Chunk  # noqa: E402
 from services.knowledge.documents import Root  # noqa: E402
 from services.knowledge.embedders import LocalEmbedder  # noqa: E402
-from services.knowledge.evaluation import score  # noqa: E402
+from services.knowledge.recall import score  # noqa: E402
 from services.knowledge.index import KnowledgeIndex  # noqa: E402
 from tests.test_knowledge import CORPUS, DEVSET  # noqa: E402
 

@@ -28,12 +28,12 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services import alert_analysis as aa  # noqa: E402
-from services import openmetrics  # noqa: E402
+from services.alerts.analysis import counts_by  # noqa: E402
+from services.sources import openmetrics  # noqa: E402
 from services.config import Settings  # noqa: E402
-from services.dashboard import analyse_alerts, edge_table, mesh_data, overview_data, top_services, worst  # noqa: E402
-from services.demo_scenario import anchor_for, generate, load_spec  # noqa: E402
-from services.mesh_analysis import incidents  # noqa: E402
+from services.overview import analyse_alerts, edge_table, mesh_data, overview_data, top_services, worst  # noqa: E402
+from services.sources.demo_scenario import anchor_for, generate, load_spec  # noqa: E402
+from services.mesh.incidents import incidents  # noqa: E402
 from services.sources.base import Filters  # noqa: E402
 from services.sources.prometheus import PrometheusSource  # noqa: E402
 from services.timewindow import Window, auto_step, iso, parse_time, utcnow  # noqa: E402
@@ -113,7 +113,7 @@ def pages(source: PrometheusSource, window: Window, settings: Settings) -> dict[
     def alerts():
         intervals = source.alert_intervals(window, f)
         view = analyse_alerts(intervals, window, settings)
-        return view, [aa.counts_by(intervals, c, window) for c in ("severity", "cluster", "namespace", "service")]
+        return view, [counts_by(intervals, c, window) for c in ("severity", "cluster", "namespace", "service")]
 
     def mesh():
         parts = mesh_data(source, window, step, f)

@@ -11,10 +11,10 @@ from components.format import local_time
 from components.state import View
 from services.assistant.model import Proposal
 from services.assistant.router import mentions_time
-from services.assistant.service import ModelAnswer, answer_offline, execute, prepare, record
-from services.dashboard import now_for
-from services.llm import ModelError, model_settings
-from services.slack import SlackError
+from services.assistant.answers import ModelAnswer, answer_offline, execute, prepare, record
+from services.overview import now_for
+from services.llm.client import ModelError, model_settings
+from services.integrations.slack import SlackError
 from services.storage import StorageError, Store
 from services.sources.base import SourceError
 from services.timewindow import Window

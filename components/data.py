@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from services import dashboard
+from services import overview as dashboard
 from services.config import Settings
-from services.dashboard import make_alertmanager, make_source
+from services.overview import make_alertmanager, make_source
 from services.sources.base import MetricSource, SourceError, SourceStatus
 from services.timewindow import Window, utcnow
 
@@ -71,7 +71,7 @@ def read(settings: Settings, method: str, window: Window, *args: Any) -> pd.Data
 
 
 def page_data(settings: Settings, page: str, window: Window, *args: Any) -> dict[str, pd.DataFrame | SourceError]:
-    """All reads of a page at once (services.dashboard.<page>_data); failed parts are SourceErrors."""
+    """All reads of a page at once (services.overview.<page>_data); failed parts are SourceErrors."""
     try:
         return _cached(settings, page, window, args)
     except _PartlyFailed as partial:
@@ -107,9 +107,9 @@ def alertmanager_silences(settings: Settings) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False)
 def knowledge_index(index_dir: str):
     """The runbook index at `index_dir`, loaded once per process (clear after a rebuild)."""
-    from services.knowledge import service
+    from services.knowledge import indexing
 
-    return service.load(Path(index_dir))
+    return indexing.load_index(Path(index_dir))
 
 
 def assistant_index():
@@ -117,12 +117,12 @@ def assistant_index():
 
     It is the Runbooks page's cached copy, so a rebuild there reaches the assistant too.
     """
-    from services.knowledge import service
+    from services.knowledge import indexing
     from services.knowledge.index import default_index_dir
 
     directory = default_index_dir()
     if not (directory / "manifest.json").is_file():
-        service.load_or_build(directory)
+        indexing.load_or_build_index(directory)
         knowledge_index.clear()
     return knowledge_index(str(directory))
 
@@ -130,7 +130,7 @@ def assistant_index():
 def assistant_resources():
     """(model settings or None, runbook index or None); shows why either is unavailable."""
     from services.knowledge.documents import KnowledgeError
-    from services.llm import ModelError, model_settings
+    from services.llm.client import ModelError, model_settings
 
     try:
         model = model_settings()

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from services.config import Settings
-from services.dashboard import now_for
+from services.overview import now_for
 from services.sources.base import Filters
 from services.timewindow import Window, auto_step, last
 

@@ -7,8 +7,8 @@ from components.charts import alert_timeline
 from components.format import localize, window_caption
 from components.panel import no_data, panel
 from components.state import current_view
-from services import alert_analysis as aa
-from services.dashboard import analyse_alerts
+from services.alerts.analysis import SEVERITY_ORDER, counts_by
+from services.overview import analyse_alerts
 from services.sources.base import SourceError
 
 GROUPS = {"Alert name": "alertname", "Cluster": "cluster", "Namespace": "namespace", "Service": "service"}
@@ -24,7 +24,7 @@ with panel("Alert history"):
         no_data("alerts")
     else:
         c1, c2, c3 = st.columns([2, 2, 1])
-        severities = c1.multiselect("Severity", sorted(intervals["severity"].unique(), key=lambda s: aa.SEVERITY_ORDER.get(s, 9)), key="sev")
+        severities = c1.multiselect("Severity", sorted(intervals["severity"].unique(), key=lambda s: SEVERITY_ORDER.get(s, 9)), key="sev")
         names = c2.multiselect("Alert name", sorted(intervals["alertname"].unique()), key="names")
         group = c3.selectbox("Group rows by", list(GROUPS), key="group")
         shown = intervals
@@ -66,7 +66,7 @@ with panel("Alert history"):
         st.subheader("Counts")
         tabs = st.tabs(["By severity", "By cluster", "By namespace", "By service"])
         for tab, column in zip(tabs, ["severity", "cluster", "namespace", "service"]):
-            tab.dataframe(aa.counts_by(shown, column, view.window), hide_index=True,
+            tab.dataframe(counts_by(shown, column, view.window), hide_index=True,
                           column_config={"firing_minutes": st.column_config.NumberColumn("firing (min)", format="%.0f")})
 
 st.subheader("Alertmanager")

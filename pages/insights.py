@@ -5,7 +5,7 @@ import streamlit as st
 
 from components import data
 from components.state import current_view
-from services import insights
+from services.reports import insights
 
 current_view()
 st.title("Insights")

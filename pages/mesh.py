@@ -7,8 +7,8 @@ from components.charts import series_chart
 from components.format import localize, window_caption
 from components.panel import loaded, no_data
 from components.state import current_view
-from services.dashboard import edge_table, series_label, top_services
-from services.mesh_analysis import ERROR_RATIO_LIMIT, incidents
+from services.overview import edge_table, series_label, top_services
+from services.mesh.incidents import ERROR_RATIO_LIMIT, incidents
 
 view = current_view()
 st.title("Service mesh")

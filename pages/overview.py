@@ -7,7 +7,7 @@ from components.charts import alert_timeline
 from components.format import labels_text, local_time, localize, window_caption
 from components.panel import loaded, no_data
 from components.state import current_view
-from services.dashboard import analyse_alerts, worst
+from services.overview import analyse_alerts, worst
 
 view = current_view()
 st.title("Overview")

@@ -4,9 +4,9 @@ import streamlit as st
 
 from components import data
 from components.state import current_view
-from services.assistant.service import ModelAnswer, prepare
-from services.dashboard import now_for
-from services.llm import PROMPTS, ModelError, model_settings
+from services.assistant.answers import ModelAnswer, prepare
+from services.overview import now_for
+from services.llm.client import PROMPTS, ModelError, model_settings
 from services.storage import prompt_diff
 
 view = current_view()

@@ -5,10 +5,10 @@ import streamlit as st
 from components import data
 from components.format import local_time
 from components.state import current_view
-from services import report_jobs
-from services.llm import ModelError, model_settings
-from services.report import ReportError, to_pdf
-from services.slack import SlackError, post, webhook_url
+from services.reports import jobs as report_jobs
+from services.llm.client import ModelError, model_settings
+from services.reports.summary import ReportError, to_pdf
+from services.integrations.slack import SlackError, post, webhook_url
 from services.storage import get_report
 
 view = current_view()

@@ -6,10 +6,10 @@ import streamlit as st
 from components import data
 from components.highlight import marked_passage
 from components.state import current_view
-from services.knowledge import service
+from services.knowledge import indexing
 from services.knowledge.documents import KnowledgeError
 from services.knowledge.index import default_index_dir
-from services.llm import ModelError, model_settings
+from services.llm.client import ModelError, model_settings
 
 current_view()  # the sidebar and window are shared; this page reads only the index
 st.title("Runbooks")
@@ -52,7 +52,7 @@ with status_tab:
     if st.button("Rebuild index", key="kb_rebuild", help="Re-embeds only the runbooks that changed"):
         bar = st.progress(0.0, text="reading runbooks")
         try:
-            _, report = service.build(service.roots_from(None), index_dir,
+            _, report = indexing.build_index(indexing.roots_from(None), index_dir,
                                       progress=lambda done, total, what: bar.progress(done / max(total, 1), text=f"{what} {done}/{total}"))
         except KnowledgeError as exc:
             st.error(f"The index could not be built: {exc}")
@@ -64,7 +64,7 @@ with status_tab:
 
 with quality_tab:
     try:
-        documents, findings, skipped = service.check(service.roots_from(None))
+        documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(None))
     except KnowledgeError as exc:
         st.error(str(exc))
     else:
@@ -82,6 +82,6 @@ with quality_tab:
             doc = titles[chosen]
             with st.spinner(f"asking {llm.model}"):
                 try:
-                    st.markdown(service.review(llm, doc))
+                    st.markdown(indexing.review_runbook(llm, doc))
                 except ModelError as exc:
                     st.error(str(exc))

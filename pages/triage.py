@@ -8,7 +8,7 @@ from components import data
 from components.state import current_view
 from services.assistant.offline import language
 from services.assistant.triage import group_errors, suggest
-from services.slack import SlackError, post, webhook_url
+from services.integrations.slack import SlackError, post, webhook_url
 
 current_view()
 st.title("Error-log triage")

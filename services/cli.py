@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Sequence
 
 from services.config import ConfigError, Settings, load_settings
-from services.dashboard import make_source, now_for, status_report
+from services.overview import make_source, now_for, status_report
 from services.knowledge.documents import KnowledgeError
-from services.llm import ModelError
-from services.report import ReportError
+from services.llm.client import ModelError
+from services.reports.summary import ReportError
 from services.storage import StorageError
 from services.timewindow import Window
 from services.sources.base import Filters, SourceError
@@ -109,10 +109,10 @@ def _progress(done: int, total: int, what: str) -> None:
 
 
 def _kb(args: argparse.Namespace) -> int:
-    from services.knowledge import service
+    from services.knowledge import indexing
 
     if args.kb_command == "build":
-        index, report = service.build(service.roots_from(args.roots, args.internal), args.index, progress=_progress)
+        index, report = indexing.build_index(indexing.roots_from(args.roots, args.internal), args.index, progress=_progress)
         print(
             f"indexed {report.documents} documents in {report.chunks} chunks into {index.directory} "
             f"({report.embedded_documents} embedded, {report.reused_documents} unchanged, "
@@ -124,7 +124,7 @@ def _kb(args: argparse.Namespace) -> int:
                 print(f"  {s.root}/{s.path}: {s.reason}")
         return 0
     if args.kb_command == "check":
-        documents, findings, skipped = service.check(service.roots_from(args.roots))
+        documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(args.roots))
         if args.json:
             print(json.dumps({
                 "documents": len(documents),
@@ -138,7 +138,7 @@ def _kb(args: argparse.Namespace) -> int:
         for s in skipped:
             print(f"  skipped {s.path}: {s.reason}")
         return 0
-    index = service.load(args.index)
+    index = indexing.load_index(args.index)
     if args.kb_command == "stats":
         stats = index.stats()
         if args.json:
@@ -167,14 +167,14 @@ def _kb(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from services.assistant.service import ask
-    from services.knowledge import service
-    from services.llm import model_settings
+    from services.assistant.answers import ask
+    from services.knowledge import indexing
+    from services.llm.client import model_settings
 
     settings = settings.with_prometheus(args.prometheus_url)
     now = now_for(settings)
     window = window_from_args(args.start, args.end, now) if (args.start or args.end) else None
-    answer = ask(args.question, now, make_source(settings), settings, service.load_or_build(), model_settings(), window=window)
+    answer = ask(args.question, now, make_source(settings), settings, indexing.load_or_build_index(), model_settings(), window=window)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -189,8 +189,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from services import report
-    from services.llm import model_settings
+    from services.reports import summary as report
+    from services.llm.client import model_settings
     from services.storage import Store
 
     settings = settings.with_prometheus(args.prometheus_url)
@@ -199,7 +199,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     start = parse_time(args.start) if args.start else end - timedelta(hours=8)
     window = Window(start, end)
     notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
-    summary = report.build(make_source(settings), window, Filters(), settings, Store.open(), notes, model=model_settings())
+    summary = report.build_summary(make_source(settings), window, Filters(), settings, Store.open(), notes, model=model_settings())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "md":
         args.out.write_text(report.to_markdown(summary), encoding="utf-8")
@@ -214,15 +214,15 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from services import evaluation
-    from services.knowledge import service
-    from services.llm import model_settings
+    from services.assistant import evaluation
+    from services.knowledge import indexing
+    from services.llm.client import model_settings
     from services.storage import Store
 
     if args.export_feedback:
         print(f"wrote {evaluation.export_not_helpful(Store.open(), args.export_feedback)} cases to {args.export_feedback}")
         return 0
-    result = evaluation.run(args.sets or evaluation.SETS, make_source(settings), settings, service.load_or_build(),
+    result = evaluation.run(args.sets or evaluation.SETS, make_source(settings), settings, indexing.load_or_build_index(),
                             now_for(settings), model_settings())
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -239,7 +239,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _prompts(args: argparse.Namespace) -> int:
-    from services.llm import PROMPTS
+    from services.llm.client import PROMPTS
     from services.storage import Store
 
     store = Store.open()
@@ -267,7 +267,7 @@ def _prompts(args: argparse.Namespace) -> int:
 
 def _route(args: argparse.Namespace) -> int:
     from services.assistant.router import route
-    from services.llm import model_settings
+    from services.llm.client import model_settings
 
     model = model_settings()
     if args.batch:
@@ -332,12 +332,12 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
-    from services import openmetrics
-    from services.demo_scenario import anchor_for, build
+    from services.sources import openmetrics
+    from services.sources.demo_scenario import anchor_for, build_scenario
 
     if args.hours <= 0:
         raise WindowError("--hours must be positive")
-    data = build(anchor_for(parse_time(args.end))).last_hours(args.hours)
+    data = build_scenario(anchor_for(parse_time(args.end))).last_hours(args.hours)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as out:
         samples = openmetrics.write(data, out, settings.cluster_label)

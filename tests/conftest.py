@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from services.config import Settings
-from services.demo_scenario import anchor_for
+from services.sources.demo_scenario import anchor_for
 from services.timewindow import iso, utcnow
 from tests import servers
 
@@ -94,10 +94,10 @@ def navigation_like_the_server(monkeypatch):
 @pytest.fixture(scope="session")
 def bundled_index_dir(tmp_path_factory):
     """The default runbook index (bundled folders), built once for the session."""
-    from services.knowledge import service
+    from services.knowledge import indexing
 
     directory = tmp_path_factory.mktemp("kb")
-    service.build(service.roots_from(None), directory)
+    indexing.build_index(indexing.roots_from(None), directory)
     return directory
 
 

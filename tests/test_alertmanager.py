@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from services.config import Settings
-from services.sources.alertmanager import AlertmanagerClient
+from services.integrations.alertmanager import AlertmanagerClient
 from services.sources.base import SourceError
 from services.timewindow import iso, utcnow
 

@@ -9,10 +9,10 @@ import pytest
 import requests
 
 from services.assistant.model import trim_history
-from services.assistant.service import ModelAnswer, ask, execute, prepare
+from services.assistant.answers import ModelAnswer, ask, execute, prepare
 from services.config import Settings
-from services.knowledge import service as kb
-from services.llm import ModelSettings
+from services.knowledge import indexing as kb
+from services.llm.client import ModelSettings
 from services.sources.demo import DemoSource
 from services.timewindow import iso
 from tests.conftest import ANCHOR, oncall
@@ -24,7 +24,7 @@ ROUTER_PASS = {"content": "no JSON here"}  # ask() routes with the model first; 
 
 @pytest.fixture(scope="module")
 def index(bundled_index_dir):
-    return kb.load(bundled_index_dir)
+    return kb.load_index(bundled_index_dir)
 
 
 @pytest.fixture(scope="module")

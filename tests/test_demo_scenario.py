@@ -4,16 +4,16 @@ from datetime import timedelta
 
 import pandas as pd
 
-from services import openmetrics
-from services.demo_scenario import build, generate, load_spec
-from services.mesh_analysis import incidents
+from services.sources import openmetrics
+from services.sources.demo_scenario import build_scenario, generate, load_spec
+from services.mesh.incidents import incidents
 from services.sources.base import Filters
 from services.sources.demo import DemoSource
 from services.timewindow import Window
 
 
 def test_scenario_size_and_shape(anchor):
-    data = build(anchor)
+    data = build_scenario(anchor)
     services = {(s.edge.cluster, s.edge.service) for s in data.edges}
     assert len({name for _, name in services}) >= 12
     assert {c for c, _ in services} == {"prod-seoul", "prod-tokyo"}
@@ -29,7 +29,7 @@ def test_same_anchor_same_samples(anchor):
 
 
 def test_openmetrics_export_is_deterministic_and_terminated(anchor, tmp_path):
-    data = build(anchor).last_hours(1)
+    data = build_scenario(anchor).last_hours(1)
     paths = [tmp_path / "a.om", tmp_path / "b.om"]
     for path in paths:
         with path.open("w") as out:

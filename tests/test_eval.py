@@ -2,8 +2,8 @@
 
 import json
 
-from services.evaluation import export_not_helpful, judge
-from services.llm import ModelSettings
+from services.assistant.evaluation import export_not_helpful, judge
+from services.llm.client import ModelSettings
 from services.storage import Store
 from services.timewindow import iso
 from tests.conftest import ANCHOR, oncall

@@ -11,7 +11,7 @@ import pytest
 from services.knowledge.chunks import chunk_document
 from services.knowledge.documents import KnowledgeError, Root, scan
 from services.knowledge.embedders import LocalEmbedder, OpenAIEmbedder
-from services.knowledge.evaluation import load_cases, score
+from services.knowledge.recall import load_cases, score
 from services.knowledge.index import KnowledgeIndex
 from tests.fake_openai import fake_openai
 
@@ -166,13 +166,16 @@ def test_an_unreachable_embedding_server_is_a_clear_error(tmp_path):
 
 
 def test_llm_review_sends_the_runbook_without_its_secrets():
-    from services.llm import ModelSettings, review_runbook
+    from services.knowledge.documents import Document
+    from services.knowledge.indexing import review_runbook
+    from services.llm.client import ModelSettings
 
     with fake_openai() as fake:
         fake.reply = "- Mitigation: add the rollback command."
         settings = ModelSettings("sk-test", fake.url, "review-model", 10)
         body = "## Mitigation\n\nLog in with password=Sup3rS3cret! and restart.\n"
-        assert review_runbook(settings, "LedgerDown", body) == "- Mitigation: add the rollback command."
+        doc = Document(".", "LedgerDown.md", "LedgerDown.md", "LedgerDown", body, "public", "", {})
+        assert review_runbook(settings, doc) == "- Mitigation: add the rollback command."
         request = fake.requests[-1]["body"]
         assert request["model"] == "review-model" and request["temperature"] == 0
         sent = json.dumps(request["messages"])

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
-from services.mesh_analysis import excursions, incidents
+from services.mesh.incidents import excursions, incidents
 
 T0 = datetime(2026, 11, 3, tzinfo=timezone.utc)
 

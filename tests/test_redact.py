@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.redact import redact
+from services.llm.redact import redact
 
 SECRETS = [
     ("Authorization: Bearer abcdefghijklmnop1234567890", "abcdefghijklmnop1234567890"),

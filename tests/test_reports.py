@@ -14,9 +14,10 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from services import report, report_jobs
+from services.reports import summary as report
+from services.reports import jobs as report_jobs
 from services.config import Settings
-from services.llm import ModelSettings
+from services.llm.client import ModelSettings
 from services.sources.base import Filters
 from services.sources.demo import DemoSource
 from services.storage import Store, create_report, get_report, update_report
@@ -56,7 +57,7 @@ def summary(store):
     # Stored answers are matched by when they were asked: put this one inside the shift.
     with store.connect() as db:
         db.execute("UPDATE answers SET created_at = ?", (iso(ANCHOR - timedelta(hours=1)),))
-    return report.build(DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, store, NOTES, ZoneInfo("Asia/Seoul"))
+    return report.build_summary(DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, store, NOTES, ZoneInfo("Asia/Seoul"))
 
 
 def test_summary_holds_the_demo_incidents(summary):
@@ -77,7 +78,7 @@ def test_markdown_html_and_pdf_hold_the_same_facts(summary):
 
 
 def test_an_empty_window_still_gives_valid_documents(store):
-    empty = report.build(DemoSource(SETTINGS), Window(ANCHOR - timedelta(days=400), ANCHOR - timedelta(days=399)), Filters(),
+    empty = report.build_summary(DemoSource(SETTINGS), Window(ANCHOR - timedelta(days=400), ANCHOR - timedelta(days=399)), Filters(),
                          SETTINGS, store)
     assert empty.empty
     for text in (report.to_markdown(empty), report.to_html(empty), pdf_text(report.to_pdf(report.to_html(empty)))):
@@ -87,7 +88,7 @@ def test_an_empty_window_still_gives_valid_documents(store):
 def test_model_narrative_is_grounded_in_the_facts(store):
     with fake_openai() as fake:
         fake.reply = "Two alerts are still firing [2]; ledger slowed payments [4]."
-        summary = report.build(DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, store, NOTES,
+        summary = report.build_summary(DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, store, NOTES,
                                model=ModelSettings("sk-test", fake.url, "narrator", 5))
         sent = fake.requests[-1]["body"]["messages"][1]["content"]
     assert summary.narrative.startswith("Two alerts are still firing [2]") and summary.narrative_mode == "narrator"
@@ -142,9 +143,9 @@ def test_reports_page_generates_and_offers_downloads(app_env, tmp_path):
 
 def test_an_unreachable_prometheus_is_named_and_the_summary_still_produced(store):
     settings = Settings(prometheus_url="http://127.0.0.1:9", timeout_seconds=1)
-    from services.dashboard import make_source
+    from services.overview import make_source
 
-    summary = report.build(make_source(settings), SHIFT, Filters(), settings, store, NOTES)
+    summary = report.build_summary(make_source(settings), SHIFT, Filters(), settings, store, NOTES)
     assert any(p.startswith("alerts: Prometheus at http://127.0.0.1:9 is unreachable") for p in summary.problems)
     markdown = report.to_markdown(summary)
     assert "Some data could not be read" in markdown and "follow up on ledger slowness" in markdown

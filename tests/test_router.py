@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from services.assistant.router import route, route_offline
-from services.llm import ModelSettings
+from services.llm.client import ModelSettings
 from services.timewindow import parse_time
 from tests.conftest import oncall
 from tests.fake_openai import fake_openai

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from services.llm import PROMPTS
+from services.llm.client import PROMPTS
 from services.storage import Store, StorageError, prompt_diff
 from tests.conftest import ROOT
 
@@ -69,7 +69,7 @@ def test_bad_rating_is_refused(tmp_path):
 
 
 def test_insights_aggregate_feedback_and_cost(tmp_path):
-    from services import insights
+    from services.reports import insights
 
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
     for i, (action, rating) in enumerate([("alerts", "helpful"), ("alerts", "not_helpful"), ("summary", "resolved"), ("alerts", "helpful")]):

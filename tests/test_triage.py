@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from services.assistant.triage import group_errors, suggest
-from services.knowledge import service as kb
-from services.llm import ModelSettings
+from services.knowledge import indexing as kb
+from services.llm.client import ModelSettings
 from tests.fake_openai import fake_openai
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -27,7 +27,7 @@ LOG = """2026-11-21T19:02:03.123Z ERROR upstream connect error or disconnect/res
 
 @pytest.fixture(scope="module")
 def index(bundled_index_dir):
-    return kb.load(bundled_index_dir), bundled_index_dir
+    return kb.load_index(bundled_index_dir), bundled_index_dir
 
 
 def test_error_lines_are_grouped_by_template():

@@ -1,0 +1,1 @@
+"""The assistant: routing, grounded context, offline and model answers, log triage."""

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from services.config import Settings
-from services.dashboard import analyse_alerts, overview_data, worst
+from services.overview import analyse_alerts, overview_data, worst
 from services.knowledge.index import Hit, KnowledgeIndex
-from services.mesh_analysis import incidents
+from services.mesh.incidents import incidents
 from services.sources.base import Filters, MetricSource, SourceError
 from services.timewindow import Window, auto_step
 
@@ -189,7 +189,7 @@ def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, acti
     return unique[: RUNBOOK_HITS + 2]
 
 
-def gather(
+def build_context(
     question: str, action: str, page: str, source: MetricSource, window: Window, filters: Filters,
     settings: Settings, index: KnowledgeIndex | None, tz: ZoneInfo,
 ) -> Context:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from services.assistant.context import estimate_tokens
-from services.llm import ModelSettings, client
-from services.redact import redact
+from services.llm.client import ModelSettings, client
+from services.llm.redact import redact
 
 MAX_TOOL_ROUNDS = 4
 ANSWER_RESERVE_TOKENS = 1500

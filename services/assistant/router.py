@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from services.llm import ModelError, ModelSettings, complete
+from services.llm.client import ModelError, ModelSettings, complete
 
 ACTIONS = ("summary", "alerts", "istio_p99_latency", "istio_http_errors", "unknown")
 

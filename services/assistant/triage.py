@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from services.assistant.context import ACTIONABLE, Source
 from services.assistant.offline import runbook_steps
 from services.knowledge.index import KnowledgeIndex
-from services.llm import ModelError, ModelSettings, complete
-from services.redact import redact
+from services.llm.client import ModelError, ModelSettings, complete
+from services.llm.redact import redact
 
 MAX_LINES = 200_000
 _ERROR = re.compile(r"\b(?:error|errors|err|fatal|critical|panic|exception|traceback|failed|failure|refused|timeout|timed out|oomkilled)\b"

@@ -1,0 +1,1 @@
+"""The runbook knowledge index: ingestion, chunks, embeddings, hybrid search."""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from services.config import Settings
-from services.demo_scenario import DemoData, EdgeSeries, anchor_for, build
+from services.sources.demo_scenario import DemoData, EdgeSeries, anchor_for, build_scenario
 from services.sources.base import (
     QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceStatus, empty_frame, keys_for, rate_range,
 )
@@ -39,7 +39,7 @@ class DemoSource:
         self.rate_window = parse_duration(self.settings.rate_window)
 
     def data(self) -> DemoData:
-        return build(anchor_for(self.clock()))
+        return build_scenario(anchor_for(self.clock()))
 
     def status(self) -> SourceStatus:
         data = self.data()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import IO, Iterable
 
-from services.demo_scenario import DemoData, EdgeSeries
+from services.sources.demo_scenario import DemoData, EdgeSeries
 
 
 def _labels(pairs: Iterable[tuple[str, str]]) -> str:

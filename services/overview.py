@@ -10,9 +10,9 @@ from typing import Callable
 
 import pandas as pd
 
-from services import alert_analysis as aa
+from services.alerts.analysis import analyse, firing_now
 from services.config import Settings
-from services.sources.alertmanager import AlertmanagerClient
+from services.integrations.alertmanager import AlertmanagerClient
 from services.sources.base import Filters, MetricSource, SourceError
 from services.sources.demo import DemoSource
 from services.sources.prometheus import PrometheusSource
@@ -45,13 +45,13 @@ class AlertView:
 
 
 def analyse_alerts(intervals: pd.DataFrame, window: Window, settings: Settings) -> AlertView:
-    flapping, likely_false, offenders = aa.analyse(
+    flapping, likely_false, offenders = analyse(
         intervals, window, settings.flap_min_transitions, settings.false_alert_max_minutes, settings.false_alert_min_count
     )
-    return AlertView(intervals, aa.firing_now(intervals), flapping, likely_false, offenders)
+    return AlertView(intervals, firing_now(intervals), flapping, likely_false, offenders)
 
 
-def gather(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, pd.DataFrame | SourceError]:
+def read_concurrently(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, pd.DataFrame | SourceError]:
     """Run a page's reads at once; a read that failed is returned as its SourceError.
 
     Concurrent reads keep a page close to the slowest query instead of the sum of them, and one
@@ -69,7 +69,7 @@ def gather(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, pd.DataFram
 
 
 def overview_data(source: MetricSource, window: Window, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
-    return gather({
+    return read_concurrently({
         "intervals": lambda: source.alert_intervals(window, filters),
         "latency": lambda: source.latency_summary(window, filters, "service"),
         "traffic": lambda: source.traffic_summary(window, filters, "service"),
@@ -78,7 +78,7 @@ def overview_data(source: MetricSource, window: Window, filters: Filters) -> dic
 
 def mesh_data(source: MetricSource, window: Window, step: int, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
     """Service and edge summaries over the window, and their time series."""
-    return gather({
+    return read_concurrently({
         "latency_summary": lambda: source.latency_summary(window, filters, "service"),
         "traffic_summary": lambda: source.traffic_summary(window, filters, "service"),
         "latency": lambda: source.latency_series(window, step, filters, "service"),

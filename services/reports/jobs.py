@@ -12,9 +12,9 @@ import threading
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from services import report
+from services.reports import summary as report
 from services.config import Settings
-from services.llm import ModelSettings
+from services.llm.client import ModelSettings
 from services.sources.base import Filters, MetricSource
 from services.storage import Store, create_report, list_reports, update_report
 from services.timewindow import Window, iso, parse_time, utcnow
@@ -36,7 +36,7 @@ def run(store: Store, job: int, source: MetricSource, window: Window, filters: F
         tz: ZoneInfo, model: ModelSettings | None) -> None:
     update_report(store, job, status="running", message="starting", worker=f"{os.getpid()}:{threading.get_ident()}")
     try:
-        summary = report.build(source, window, filters, settings, store, notes, tz, model,
+        summary = report.build_summary(source, window, filters, settings, store, notes, tz, model,
                                progress=lambda fraction, what: update_report(store, job, progress=fraction, message=what))
         update_report(store, job, status="done", progress=1.0, message=f"narrative: {summary.narrative_mode}",
                       markdown=report.to_markdown(summary), html=report.to_html(summary), finished_at=iso(utcnow()))

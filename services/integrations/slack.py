@@ -6,7 +6,7 @@ import os
 
 import requests
 
-from services.redact import redact
+from services.llm.redact import redact
 
 
 class SlackError(RuntimeError):

@@ -11,14 +11,14 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from services.assistant import offline
-from services.assistant.context import Context, Source, gather
+from services.assistant.context import Context, Source, build_context
 from services.assistant.model import ModelRun, Proposal, messages_for, stream_answer
 from services.assistant.router import Route, route
 from services.config import Settings
-from services.dashboard import make_alertmanager
+from services.overview import make_alertmanager
 from services.knowledge.index import KnowledgeIndex
-from services.llm import ModelSettings, audit, prompt, prompt_version
-from services.slack import post, webhook_url
+from services.llm.client import ModelSettings, audit, prompt, prompt_version
+from services.integrations.slack import post, webhook_url
 from services.sources.base import Filters, MetricSource, SourceError
 from services.timewindow import Window, parse_time
 
@@ -77,7 +77,7 @@ def prepare(
     request_id = uuid.uuid4().hex[:12]
     routed, mode = route(text, now, model, request_id, session)
     chosen = window or Window(routed.start, routed.end)
-    context = gather(text, routed.action_type, page, source, chosen, filters, settings, index, tz)
+    context = build_context(text, routed.action_type, page, source, chosen, filters, settings, index, tz)
     return Question(text, routed, mode, context, request_id)
 
 
@@ -155,7 +155,7 @@ def read_only_tools(q: Question, source: MetricSource, settings: Settings, index
         def run(args: dict) -> str:
             window, filters = window_of(args)
             try:
-                ctx = gather(q.text, action, q.context.page, source, window, filters, settings, None, q.context.tz)
+                ctx = build_context(q.text, action, q.context.page, source, window, filters, settings, None, q.context.tz)
             except SourceError as exc:
                 return json.dumps({"error": str(exc)})
             data = {k: getattr(ctx.facts, k) for k in keys}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.config import DATA_DIR
-from services.redact import redact
+from services.llm.redact import redact
 
 PROMPTS = DATA_DIR / "prompts"
 
@@ -130,7 +130,3 @@ def complete(settings: ModelSettings, prompt_name: str, user: str, request_id: s
     audit(prompt_name, settings, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0,
           (time.perf_counter() - started) * 1000, "ok", request_id, session)
     return response.choices[0].message.content or ""
-
-
-def review_runbook(settings: ModelSettings, title: str, body: str) -> str:
-    return complete(settings, "runbook_review", f"# {title}\n\n{body}")

@@ -1,7 +1,7 @@
 """The bundled demo scenario: raw Istio counters and ALERTS periods, generated deterministically.
 
 The scenario (`data/demo/scenario.json`) places services, call edges, incidents and alerts in
-minutes relative to an anchor. `build(anchor)` turns it into the samples a Prometheus scraping
+minutes relative to an anchor. `build_scenario(anchor)` turns it into the samples a Prometheus scraping
 that mesh every minute would hold: cumulative request counters by response code and cumulative
 latency histogram buckets per edge, plus alert periods. The same samples feed the demo source and
 the OpenMetrics export, so a Prometheus backfilled from the export answers with the same numbers.
@@ -112,7 +112,7 @@ def lognormal_cdf(le: np.ndarray, median: np.ndarray, sigma: float) -> np.ndarra
 
 
 @lru_cache(maxsize=4)
-def build(anchor: datetime) -> DemoData:
+def build_scenario(anchor: datetime) -> DemoData:
     """All samples of the scenario up to `anchor` (cached: pages ask many times per minute)."""
     return generate(load_spec(), anchor)
 

@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from services.assistant.router import route
-from services.assistant.service import ask, prepare
+from services.assistant.answers import ask, prepare
 from services.config import DATA_DIR, Settings
-from services.knowledge.evaluation import load_cases, score
+from services.knowledge.recall import load_cases, score
 from services.knowledge.index import KnowledgeIndex
-from services.llm import ModelError, ModelSettings, complete
+from services.llm.client import ModelError, ModelSettings, complete
 from services.sources.base import MetricSource
 from services.storage import Store
 from services.timewindow import parse_time

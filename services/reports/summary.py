@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import plotly.express as px
 
-from services import alert_analysis as aa
+from services.alerts.analysis import counts_by
 from services.config import Settings
-from services.dashboard import analyse_alerts
-from services.llm import ModelError, ModelSettings, complete
-from services.mesh_analysis import incidents as find_incidents
+from services.overview import analyse_alerts
+from services.llm.client import ModelError, ModelSettings, complete
+from services.mesh.incidents import incidents as find_incidents
 from services.sources.base import Filters, MetricSource, SourceError
 from services.sources.frames import interval_frame
 from services.storage import Store
@@ -67,7 +67,7 @@ def _t(moment, tz: ZoneInfo) -> str:
     return pd.Timestamp(moment).tz_convert(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def build(
+def build_summary(
     source: MetricSource, window: Window, filters: Filters, settings: Settings, store: Store | None, notes: str = "",
     tz: ZoneInfo = ZoneInfo("UTC"), model: ModelSettings | None = None, progress: Progress | None = None,
 ) -> ShiftSummary:
@@ -93,8 +93,8 @@ def build(
     questions = store.answers_between(iso(window.start), iso(window.end)) if store else []
     counts = {"intervals": len(intervals), "alerts": int(intervals["alertname"].nunique()) if len(intervals) else 0}
     if len(intervals):
-        counts["by_severity"] = dict(aa.counts_by(intervals, "severity", window)[["severity", "firings"]].values.tolist())
-        counts["by_cluster"] = dict(aa.counts_by(intervals, "cluster", window)[["cluster", "firings"]].values.tolist())
+        counts["by_severity"] = dict(counts_by(intervals, "severity", window)[["severity", "firings"]].values.tolist())
+        counts["by_cluster"] = dict(counts_by(intervals, "cluster", window)[["cluster", "firings"]].values.tolist())
     firing = view.firing.to_dict("records")
     summary = ShiftSummary(
         window, tz, source.name, utcnow(), intervals, counts, firing,

@@ -1,0 +1,1 @@
+"""oncall-dashboard's logic, importable and testable without Streamlit."""

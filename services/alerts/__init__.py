@@ -1,0 +1,1 @@
+"""Alert history analysis: firing now, flapping, likely false, counts."""

@@ -1,0 +1,1 @@
+"""Side effects outside the dashboard: Slack posts and Alertmanager silences."""

@@ -1,0 +1,1 @@
+"""Model access shared by knowledge, assistant and reports: client, prompts, redaction, audit."""

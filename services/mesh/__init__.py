@@ -1,0 +1,1 @@
+"""The Istio service mesh: incidents in latency and 5xx series."""

@@ -1,0 +1,1 @@
+"""Shift summaries, their background jobs, and insights over feedback and audit."""

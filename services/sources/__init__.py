@@ -1,0 +1,1 @@
+"""Where metrics and alerts come from: Prometheus, or the bundled demo scenario."""
