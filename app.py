@@ -8,14 +8,18 @@ from components.chat import PENDING_VIEW, render_chat
 from components.sidebar import CUSTOM, browser_timezone, render_sidebar
 from components.state import VIEW_KEY
 from services.config import ConfigError, Settings, load_settings
+from services.log import setup_logging
 
 st.set_page_config(page_title="On-call dashboard", page_icon=":material/monitor_heart:", layout="wide")
 
+# Loaded once per run and passed down: pages and services read settings from the view, never
+# from the environment.
 try:
     settings = load_settings()
     config_problem = None
 except ConfigError as exc:
     settings, config_problem = Settings(), f"Configuration error: {exc}. Running on the demo scenario."
+setup_logging(settings.log_level)
 
 PAGES = {
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -9,14 +9,13 @@ import streamlit as st
 from components import data
 from components.format import local_time
 from components.state import View
-from services.assistant.model import Proposal
+from services.assistant.actions import PAGE_FOR_ACTION, Action
+from services.assistant.answers import ModelAnswer, answer_offline, prepare, record
 from services.assistant.router import mentions_time
-from services.assistant.answers import ModelAnswer, answer_offline, execute, prepare, record
-from services.overview import now_for
-from services.llm.client import ModelError, model_settings
+from services.assistant.tools import Proposal, ToolCall, execute
 from services.integrations.slack import SlackError
-from services.storage import StorageError, Store
 from services.sources.base import SourceError
+from services.storage import StorageError, Store
 from services.timewindow import Window
 
 CHAT_KEY = "chat"
@@ -33,7 +32,6 @@ CHECKPOINTS = {
         ("노이즈 얼럿", "플래핑하거나 오탐 같은 얼럿은 뭐고 어떻게 튜닝해야 해?"),
     ],
 }
-PAGE_FOR_ACTION = {"alerts": "alerts", "istio_p99_latency": "mesh", "istio_http_errors": "mesh", "summary": "overview"}
 
 
 def _history() -> list[dict]:
@@ -51,7 +49,7 @@ def session_id() -> str:
 FEEDBACK = {"resolved": "Resolved", "helpful": "Helpful", "not_helpful": "Not helpful", "not_relevant": "Not relevant"}
 
 
-def _feedback(message: dict, index: int, question: str) -> None:
+def _feedback(message: dict, index: int, question: str, view: View) -> None:
     """Rating buttons, a comment, and a ready-to-post escalation, stored with the request id."""
     meta = message["meta"]
     if message.get("rated"):
@@ -62,7 +60,7 @@ def _feedback(message: dict, index: int, question: str) -> None:
         for col, (rating, label) in zip(st.columns(4), FEEDBACK.items()):
             if col.button(label, key=f"fb_{rating}_{index}"):
                 try:
-                    Store.open().add_feedback(meta["request_id"], session_id(), rating, comment)
+                    Store.open(view.settings.storage.db_url).add_feedback(meta["request_id"], session_id(), rating, comment)
                     message["rated"] = rating
                 except (StorageError, OSError) as exc:
                     st.error(f"Feedback not saved: {exc}")
@@ -70,9 +68,10 @@ def _feedback(message: dict, index: int, question: str) -> None:
     if st.button("Escalate to on-call", key=f"escalate_{index}"):
         message["escalation"] = escalation_text(question, meta)
         try:
-            Store.open().add_feedback(meta["request_id"], session_id(), message.get("rated") or "not_helpful", "escalated", escalated=True)
-        except (StorageError, OSError):
-            pass
+            Store.open(view.settings.storage.db_url).add_feedback(
+                meta["request_id"], session_id(), message.get("rated") or "not_helpful", "escalated", escalated=True)
+        except (StorageError, OSError) as exc:
+            st.warning(f"The escalation was not recorded: {exc}")
     if message.get("escalation"):
         st.code(message["escalation"], language=None)
 
@@ -106,7 +105,8 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
         yes, no = st.columns(2)
         if yes.button("Confirm", key=f"confirm_{index}_{j}"):
             try:
-                proposal["done"] = execute(Proposal(proposal["tool"], proposal["arguments"]), view.settings)
+                call = ToolCall(data.runtime(view.settings), request_id=meta["request_id"])
+                proposal["done"] = execute(Proposal(proposal["tool"], proposal["arguments"]), call)
             except (SourceError, SlackError) as exc:
                 st.error(str(exc))
             else:
@@ -114,40 +114,41 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
         if no.button("Dismiss", key=f"dismiss_{index}_{j}"):
             proposal["done"] = "dismissed"
             st.rerun()
-    _feedback(message, index, question)
+    _feedback(message, index, question, view)
 
 
 def _ask(question: str, view: View, page: str) -> None:
-    settings = view.settings
-    model, index = data.assistant_resources()
-    now = now_for(settings)
+    runtime = data.runtime(view.settings)
+    now = runtime.now()
     explicit = mentions_time(question, now)  # else the question is about the window on screen
-    q = prepare(question, now, data.source_for(settings), settings, index, model, page=page, filters=view.filters,
-                tz=view.tz, window=None if explicit else view.window, session=session_id())
+    q = prepare(question, now, runtime, page=page, filters=view.filters, tz=view.tz,
+                window=None if explicit else view.window, session=session_id())
     routed = Window(q.route.start, q.route.end)
     _history().append({"role": "user", "content": question})
     with st.chat_message("assistant"):
-        if model is None:
+        if runtime.model is None:
             answer = answer_offline(q)
             st.markdown(answer.text)
         else:
-            running = ModelAnswer(q, model, _model_history()[:-1], data.source_for(settings), settings, index, session_id())
+            running = ModelAnswer(q, runtime, _model_history()[:-1], session_id())
             st.write_stream(running.stream())
+            assert running.result is not None
             answer = running.result
-    record(answer, question, session_id())
+    problem = record(answer, question, session_id(), runtime)
+    if problem:
+        st.session_state["chat_storage_problem"] = problem
     meta = answer.to_dict()
     _history().append({"role": "assistant", "content": answer.text, "meta": meta})
-    if explicit and q.route.action_type != "unknown" and routed != view.window:
+    if explicit and q.route.action_type != Action.UNKNOWN and routed != view.window:
         st.session_state[PENDING_VIEW] = {"start": routed.start, "end": routed.end, "page": PAGE_FOR_ACTION[q.route.action_type]}
     st.rerun()
 
 
 def render_chat(view: View, page: str) -> None:
     st.subheader("Assistant")
-    try:
-        model = model_settings()
-    except ModelError:
-        model = None
+    model = view.settings.model
+    if st.session_state.get("chat_storage_problem"):
+        st.warning(st.session_state.pop("chat_storage_problem"))
     st.caption(f"{'model ' + model.model if model else 'offline mode'} · window {local_time(view.window.start, view.tz)} → "
                f"{local_time(view.window.end, view.tz)} · answers cite [n] sources")
     lang = st.radio("Checkpoints", ["en", "ko"], horizontal=True, key="checkpoint_lang", label_visibility="collapsed",

@@ -14,21 +14,28 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from services import overview as dashboard
-from services.config import Settings
-from services.overview import make_alertmanager, make_source
+from services import overview
+from services.config import KnowledgeSettings, Settings, SourceSettings
+from services.integrations.alertmanager import AlertmanagerClient
+from services.runtime import Runtime, build_runtime
 from services.sources.base import MetricSource, SourceError, SourceStatus
+from services.sources.factory import make_source
 from services.timewindow import Window, utcnow
 
 LIVE_MARGIN = timedelta(minutes=5)
 
 
 @st.cache_resource(show_spinner=False)
-def source_for(settings: Settings) -> MetricSource:
+def source_for(settings: SourceSettings) -> MetricSource:
+    """One source per configuration, shared by every session."""
     return make_source(settings)
 
 
-PAGES = {"overview": dashboard.overview_data, "mesh": dashboard.mesh_data}
+def _alertmanager(settings: SourceSettings) -> AlertmanagerClient | None:
+    return AlertmanagerClient(settings) if settings.alertmanager_url else None
+
+
+PAGES = {"overview": overview.overview_data, "mesh": overview.mesh_data}
 
 
 class _PartlyFailed(Exception):
@@ -39,7 +46,7 @@ class _PartlyFailed(Exception):
         self.parts = parts
 
 
-def _compute(settings: Settings, what: str, args: tuple) -> Any:
+def _compute(settings: SourceSettings, what: str, args: tuple) -> Any:
     """A page's reads (a name in PAGES) or one source method."""
     if what not in PAGES:
         return getattr(source_for(settings), what)(*args)
@@ -50,27 +57,27 @@ def _compute(settings: Settings, what: str, args: tuple) -> Any:
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
-def _live(settings: Settings, what: str, args: tuple) -> Any:
+def _live(settings: SourceSettings, what: str, args: tuple) -> Any:
     return _compute(settings, what, args)
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _fixed(settings: Settings, what: str, args: tuple) -> Any:
+def _fixed(settings: SourceSettings, what: str, args: tuple) -> Any:
     return _compute(settings, what, args)
 
 
-def _cached(settings: Settings, what: str, window: Window, args: tuple) -> Any:
+def _cached(settings: SourceSettings, what: str, window: Window, args: tuple) -> Any:
     window = window.aligned()
     live = window.end >= utcnow() - LIVE_MARGIN
     return (_live if live else _fixed)(settings, what, (window, *args))
 
 
-def read(settings: Settings, method: str, window: Window, *args: Any) -> pd.DataFrame:
+def read(settings: SourceSettings, method: str, window: Window, *args: Any) -> pd.DataFrame:
     """`source.method(window.aligned(), *args)`, cached by how long its answer can stay true."""
     return _cached(settings, method, window, args)
 
 
-def page_data(settings: Settings, page: str, window: Window, *args: Any) -> dict[str, pd.DataFrame | SourceError]:
+def page_data(settings: SourceSettings, page: str, window: Window, *args: Any) -> dict[str, pd.DataFrame | SourceError]:
     """All reads of a page at once (services.overview.<page>_data); failed parts are SourceErrors."""
     try:
         return _cached(settings, page, window, args)
@@ -79,78 +86,80 @@ def page_data(settings: Settings, page: str, window: Window, *args: Any) -> dict
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def source_status(settings: Settings) -> SourceStatus:
+def source_status(settings: SourceSettings) -> SourceStatus:
     return source_for(settings).status()
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def label_values(settings: Settings, label: str) -> list[str]:
+def label_values(settings: SourceSettings, label: str) -> list[str]:
     return source_for(settings).label_values(label)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def alertmanager_status(settings: Settings) -> SourceStatus | None:
-    client = make_alertmanager(settings)
+def alertmanager_status(settings: SourceSettings) -> SourceStatus | None:
+    client = _alertmanager(settings)
     return client.status() if client else None
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def alertmanager_alerts(settings: Settings) -> pd.DataFrame:
-    return make_alertmanager(settings).alerts()
+def alertmanager_alerts(settings: SourceSettings) -> pd.DataFrame:
+    client = _alertmanager(settings)
+    if client is None:
+        raise SourceError("ALERTMANAGER_URL is not set")
+    return client.alerts()
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def alertmanager_silences(settings: Settings) -> pd.DataFrame:
-    return make_alertmanager(settings).silences()
+def alertmanager_silences(settings: SourceSettings) -> pd.DataFrame:
+    client = _alertmanager(settings)
+    if client is None:
+        raise SourceError("ALERTMANAGER_URL is not set")
+    return client.silences()
 
 
 @st.cache_resource(show_spinner=False)
-def knowledge_index(index_dir: str):
+def knowledge_index(settings: KnowledgeSettings, index_dir: str) -> Any:
     """The runbook index at `index_dir`, loaded once per process (clear after a rebuild)."""
     from services.knowledge import indexing
 
-    return indexing.load_index(Path(index_dir))
+    return indexing.load_index(settings, Path(index_dir))
 
 
-def assistant_index():
-    """The default index for the assistant, built on first use if there is none.
+def assistant_index(settings: Settings) -> Any:
+    """The default index for the assistant, built on first use if there is none; None if it cannot be.
 
     It is the Runbooks page's cached copy, so a rebuild there reaches the assistant too.
     """
     from services.knowledge import indexing
-    from services.knowledge.index import default_index_dir
-
-    directory = default_index_dir()
-    if not (directory / "manifest.json").is_file():
-        indexing.load_or_build_index(directory)
-        knowledge_index.clear()
-    return knowledge_index(str(directory))
-
-
-def assistant_resources():
-    """(model settings or None, runbook index or None); shows why either is unavailable."""
     from services.knowledge.documents import KnowledgeError
-    from services.llm.client import ModelError, model_settings
 
+    directory = settings.knowledge.index_dir
     try:
-        model = model_settings()
-    except ModelError as exc:
-        st.error(str(exc))
-        model = None
-    try:
-        index = assistant_index()
+        if not (directory / "manifest.json").is_file():
+            indexing.load_or_build_index(settings.knowledge, directory)
+            knowledge_index.clear()
+        return knowledge_index(settings.knowledge, str(directory))
     except KnowledgeError as exc:
         st.warning(f"Runbooks unavailable: {exc}")
-        index = None
-    return model, index
+        return None
 
 
-def store_or_stop():
+def runtime(settings: Settings) -> Runtime:
+    """The dependencies for this run: the shared source, the database, the model, the shared index."""
+    if settings.model_problem:
+        st.error(f"{settings.model_problem}. The assistant answers offline.")
+    built = build_runtime(settings, source_for(settings.sources), lambda: assistant_index(settings))
+    if built.store_problem:
+        st.warning(f"The database is unavailable: {built.store_problem}. Answers and feedback are not stored.")
+    return built
+
+
+def store_or_stop(settings: Settings) -> Any:
     """The database, or (after saying why) the end of the page."""
     from services.storage import StorageError, Store
 
     try:
-        return Store.open()
+        return Store.open(settings.storage.db_url)
     except StorageError as exc:
         st.error(str(exc))
         st.stop()

@@ -19,7 +19,7 @@ def window_caption(view: View) -> str:
     w = view.window
     return (
         f"{local_time(w.start, view.tz)} → {local_time(w.end, view.tz)} ({view.tz.key}) · "
-        f"source: {view.settings.source_name} · step {view.step // 60} min"
+        f"source: {view.settings.sources.source_name} · step {view.step // 60} min"
     )
 
 

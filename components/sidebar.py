@@ -27,11 +27,11 @@ def browser_timezone() -> ZoneInfo:
 
 
 def _status_line(settings: Settings) -> None:
-    status = data.source_status(settings)
+    status = data.source_status(settings.sources)
     icon = ":material/check_circle:" if status.ok else ":material/error:"
     label = "Demo scenario" if status.name == "demo" else status.name
     (st.success if status.ok else st.error)(f"**Source:** {label}  \n{status.detail}", icon=icon)
-    am = data.alertmanager_status(settings)
+    am = data.alertmanager_status(settings.sources)
     if am is not None:
         (st.success if am.ok else st.warning)(f"**Alertmanager:** {am.name}  \n{am.detail}")
 
@@ -63,13 +63,13 @@ def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
 
 def _choices(settings: Settings, label: str, title: str, key: str) -> tuple[str, ...]:
     try:
-        options = data.label_values(settings, label)
+        options = data.label_values(settings.sources, label)
     except SourceError as exc:
         st.caption(f"{title} list unavailable: {exc}")
         return ()
     if not options:
         if label == "cluster":
-            st.warning(f"No clusters found on the mesh metrics (label `{settings.cluster_label}`, set ONCALL_CLUSTER_LABEL).")
+            st.warning(f"No clusters found on the mesh metrics (label `{settings.sources.cluster_label}`, set ONCALL_CLUSTER_LABEL).")
         else:
             st.caption(f"No {title.lower()} found on the mesh metrics.")
         return ()

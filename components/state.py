@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from services.config import Settings
-from services.overview import now_for
+from services.sources.factory import now_for
 from services.sources.base import Filters
 from services.timewindow import Window, auto_step, last
 
@@ -26,7 +26,7 @@ class View:
 
     @property
     def step(self) -> int:
-        return auto_step(self.window, self.settings.step_seconds)
+        return auto_step(self.window, self.settings.sources.step_seconds)
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Selection:
 
     def view(self) -> View:
         """The view as of now: a relative span is resolved against the clock here, once per run."""
-        window = self.fixed if self.fixed is not None else last(self.span, now_for(self.settings))
+        window = self.fixed if self.fixed is not None else last(self.span, now_for(self.settings.sources))
         return View(self.settings, window, self.filters, self.tz)
 
 

@@ -7,8 +7,7 @@ from components.charts import alert_timeline
 from components.format import localize, window_caption
 from components.panel import no_data, panel
 from components.state import current_view
-from services.alerts.analysis import SEVERITY_ORDER, counts_by
-from services.overview import analyse_alerts
+from services.alerts.analysis import SEVERITY_ORDER, analyse_alerts, counts_by
 from services.sources.base import SourceError
 
 GROUPS = {"Alert name": "alertname", "Cluster": "cluster", "Namespace": "namespace", "Service": "service"}
@@ -19,7 +18,7 @@ st.title("Alerts")
 st.caption(window_caption(view))
 
 with panel("Alert history"):
-    intervals = data.read(view.settings, "alert_intervals", view.window, view.filters)
+    intervals = data.read(view.settings.sources, "alert_intervals", view.window, view.filters)
     if intervals.empty:
         no_data("alerts")
     else:
@@ -32,7 +31,7 @@ with panel("Alert history"):
             shown = shown[shown["severity"].isin(severities)]
         if names:
             shown = shown[shown["alertname"].isin(names)]
-        alerts = analyse_alerts(shown, view.window, view.settings)
+        alerts = analyse_alerts(shown, view.window, view.settings.alerts)
 
         st.plotly_chart(alert_timeline(shown, view.window, view.tz, GROUPS[group]), key="alerts_timeline")
 
@@ -45,7 +44,7 @@ with panel("Alert history"):
 
         with st.container():
             st.subheader(f"Flapping ({len(alerts.flapping)})")
-            st.caption(f"{view.settings.flap_min_transitions}+ state changes inside the window (ONCALL_FLAP_MIN_TRANSITIONS).")
+            st.caption(f"{view.settings.alerts.flap_min_transitions}+ state changes inside the window (ONCALL_FLAP_MIN_TRANSITIONS).")
             if alerts.flapping.empty:
                 st.success("No flapping alerts.")
             else:
@@ -54,7 +53,7 @@ with panel("Alert history"):
         with st.container():
             st.subheader(f"Likely false ({len(alerts.likely_false)})")
             st.caption(
-                f"{view.settings.false_alert_min_count}+ firings of at most {view.settings.false_alert_max_minutes:g} min "
+                f"{view.settings.alerts.false_alert_min_count}+ firings of at most {view.settings.alerts.false_alert_max_minutes:g} min "
                 "that resolved on their own."
             )
             if alerts.likely_false.empty:
@@ -70,17 +69,17 @@ with panel("Alert history"):
                           column_config={"firing_minutes": st.column_config.NumberColumn("firing (min)", format="%.0f")})
 
 st.subheader("Alertmanager")
-if not view.settings.alertmanager_url:
+if not view.settings.sources.alertmanager_url:
     st.caption("Set ALERTMANAGER_URL to see current alerts and silences from Alertmanager.")
 else:
     try:
-        current = data.alertmanager_alerts(view.settings)
+        current = data.alertmanager_alerts(view.settings.sources)
         st.markdown(f"**Current alerts** ({len(current)})")
         st.dataframe(localize(current, view.tz, ["starts_at"]).drop(columns=["labels"]), hide_index=True)
     except SourceError as exc:
         st.error(f"Current alerts could not be loaded: {exc}")
     try:
-        silences = data.alertmanager_silences(view.settings)
+        silences = data.alertmanager_silences(view.settings.sources)
         st.markdown(f"**Silences** ({len(silences)})")
         st.dataframe(localize(silences, view.tz, ["starts_at", "ends_at"]), hide_index=True)
     except SourceError as exc:

@@ -7,9 +7,9 @@ from components import data
 from components.state import current_view
 from services.reports import insights
 
-current_view()
+view = current_view()
 st.title("Insights")
-store = data.store_or_stop()
+store = data.store_or_stop(view.settings)
 
 feedback = insights.feedback_frame(store)
 audit = insights.audit_frame(store)

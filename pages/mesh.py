@@ -13,7 +13,7 @@ from services.mesh.incidents import ERROR_RATIO_LIMIT, incidents
 view = current_view()
 st.title("Service mesh")
 st.caption(window_caption(view))
-parts = data.page_data(view.settings, "mesh", view.window, view.step, view.filters)
+parts = data.page_data(view.settings.sources, "mesh", view.window, view.step, view.filters)
 
 
 def usable(name: str, title: str):

@@ -7,17 +7,18 @@ from components.charts import alert_timeline
 from components.format import labels_text, local_time, localize, window_caption
 from components.panel import loaded, no_data
 from components.state import current_view
-from services.overview import analyse_alerts, worst
+from services.alerts.analysis import analyse_alerts
+from services.overview import worst
 
 view = current_view()
 st.title("Overview")
 st.caption(window_caption(view))
-parts = data.page_data(view.settings, "overview", view.window, view.filters)
+parts = data.page_data(view.settings.sources, "overview", view.window, view.filters)
 
 firing_col, count_col, p99_col, err_col = st.columns(4)
 alerts = latency = errors = None
 if loaded(parts["intervals"], "Alerts"):
-    alerts = analyse_alerts(parts["intervals"], view.window, view.settings)
+    alerts = analyse_alerts(parts["intervals"], view.window, view.settings.alerts)
     firing_col.metric("Firing now", len(alerts.firing), help="Alerts active at the end of the window")
     count_col.metric("Alert intervals", len(alerts.intervals), help=f"{alerts.intervals['alertname'].nunique()} distinct alert names")
 

@@ -1,17 +1,18 @@
 """Prompts: edit the assistant's prompts without a deploy; every save is a version."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from components import data
 from components.state import current_view
 from services.assistant.answers import ModelAnswer, prepare
-from services.overview import now_for
-from services.llm.client import PROMPTS, ModelError, model_settings
+from services.llm.prompts import PROMPTS
 from services.storage import prompt_diff
 
 view = current_view()
 st.title("Prompts")
-store = data.store_or_stop()
+store = data.store_or_stop(view.settings)
 store.seed_prompts(PROMPTS)
 
 name = st.selectbox("Prompt", store.prompt_names(), key="prompt_name")
@@ -36,20 +37,16 @@ if save.button("Save as new version", key="prompt_save", disabled=draft == curre
         st.rerun()
 
 if try_it.button("Try it on the current window", key="prompt_try"):
-    try:
-        model = model_settings()
-    except ModelError as exc:
-        model = None
-        st.error(str(exc))
+    runtime = data.runtime(view.settings)
     if name != "assistant_system":
         st.info("Try it runs the assistant's system prompt; the others run where they are used.")
-    elif model is None:
+    elif runtime.model is None:
         st.info("Try it needs a model: set OPENAI_API_KEY (and OPENAI_BASE_URL for another server).")
     else:
-        settings = view.settings
-        q = prepare("Summarize what is happening in this window.", now_for(settings), data.source_for(settings), settings,
-                    data.assistant_index(), None, page="Prompts", filters=view.filters, tz=view.tz, window=view.window)
-        st.write_stream(ModelAnswer(q, model, [], data.source_for(settings), settings, data.assistant_index(), system_prompt=draft).stream())
+        # Routed by the rules (the draft is about answers), answered by the model with the draft.
+        q = prepare("Summarize what is happening in this window.", runtime.now(), replace(runtime, model=None),
+                    page="Prompts", filters=view.filters, tz=view.tz, window=view.window)
+        st.write_stream(ModelAnswer(q, runtime, [], system_prompt=draft).stream())
 
 st.subheader("History")
 for v in reversed(versions):

@@ -3,28 +3,21 @@
 import streamlit as st
 
 from components import data
+from components.confirm import slack_post
 from components.format import local_time
 from components.state import current_view
 from services.reports import jobs as report_jobs
-from services.llm.client import ModelError, model_settings
 from services.reports.summary import ReportError, to_pdf
-from services.integrations.slack import SlackError, post, webhook_url
-from services.storage import get_report
 
 view = current_view()
 st.title("Shift summaries")
-store = data.store_or_stop()
+store = data.store_or_stop(view.settings)
 
 st.caption(f"For the window on screen: {local_time(view.window.start, view.tz)} → {local_time(view.window.end, view.tz)} "
            f"({view.tz.key}). Change it in the sidebar.")
 notes = st.text_area("Handover notes (what was done; '- [ ] item' lines become open items)", key="report_notes", height=120)
 if st.button("Generate shift summary", key="report_generate", type="primary"):
-    try:
-        model = model_settings()
-    except ModelError as exc:
-        st.error(str(exc))
-        model = None
-    job = report_jobs.start(store, data.source_for(view.settings), view.window, view.filters, view.settings, notes, view.tz, model)
+    job = report_jobs.start(data.runtime(view.settings), view.window, view.filters, notes, view.tz)
     st.toast(f"Report #{job} started; it keeps running if you leave or reload this page.")
 
 
@@ -44,7 +37,7 @@ def job_list() -> None:
                 st.error(f"Failed: {row['message']}")
                 continue
             st.caption(f"finished {row['finished_at']} · {row['message']}")
-            full = get_report(store, row["id"])
+            full = store.report(row["id"])
             a, b, c = st.columns(3)
             a.download_button("Markdown", full["markdown"], f"shift-summary-{row['id']}.md", "text/markdown", key=f"md_{row['id']}")
             b.download_button("HTML", full["html"], f"shift-summary-{row['id']}.html", "text/html", key=f"html_{row['id']}")
@@ -53,22 +46,12 @@ def job_list() -> None:
                 c.download_button("PDF", st.session_state[pdf_key], f"shift-summary-{row['id']}.pdf", "application/pdf", key=f"pdf_{row['id']}")
             elif c.button("Prepare PDF", key=f"make_pdf_{row['id']}"):
                 try:
-                    st.session_state[pdf_key] = to_pdf(full["html"])
+                    st.session_state[pdf_key] = to_pdf(full["html"], view.settings.integrations.chromium)
                 except ReportError as exc:
                     st.error(str(exc))
                 st.rerun(scope="fragment")
-            url = webhook_url()
-            if url and st.session_state.get("report_slack") == row["id"]:
-                if st.button("Confirm: post the summary to Slack", key=f"slack_yes_{row['id']}"):
-                    try:
-                        post(url, f"Shift summary {row['window_from'][:16]} → {row['window_to'][:16]}", full["markdown"][:3500])
-                        st.success("Posted to Slack.")
-                    except SlackError as exc:
-                        st.error(str(exc))
-                    st.session_state.pop("report_slack", None)
-            elif url and st.button("Post to Slack", key=f"slack_{row['id']}"):
-                st.session_state["report_slack"] = row["id"]
-                st.rerun(scope="fragment")
+            slack_post(f"report_{row['id']}", view.settings.integrations.slack_webhook_url,
+                       f"Shift summary {row['window_from'][:16]} → {row['window_to'][:16]}", full["markdown"][:3500])
             st.markdown(full["markdown"])
 
 

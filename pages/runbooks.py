@@ -8,16 +8,16 @@ from components.highlight import marked_passage
 from components.state import current_view
 from services.knowledge import indexing
 from services.knowledge.documents import KnowledgeError
-from services.knowledge.index import default_index_dir
-from services.llm.client import ModelError, model_settings
+from services.llm.client import ChatModel, ModelError
 
-current_view()  # the sidebar and window are shared; this page reads only the index
+view = current_view()  # the sidebar and window are shared; this page reads only the index
+settings = view.settings
 st.title("Runbooks")
-index_dir = default_index_dir()
+index_dir = settings.knowledge.index_dir
 
 index = None
 try:
-    index = data.knowledge_index(str(index_dir))
+    index = data.knowledge_index(settings.knowledge, str(index_dir))
 except KnowledgeError as exc:
     st.warning(f"{exc}. Use **Rebuild index** below.", icon=":material/warning:")
 
@@ -52,7 +52,7 @@ with status_tab:
     if st.button("Rebuild index", key="kb_rebuild", help="Re-embeds only the runbooks that changed"):
         bar = st.progress(0.0, text="reading runbooks")
         try:
-            _, report = indexing.build_index(indexing.roots_from(None), index_dir,
+            _, report = indexing.build_index(settings.knowledge, index_dir=index_dir,
                                       progress=lambda done, total, what: bar.progress(done / max(total, 1), text=f"{what} {done}/{total}"))
         except KnowledgeError as exc:
             st.error(f"The index could not be built: {exc}")
@@ -64,7 +64,7 @@ with status_tab:
 
 with quality_tab:
     try:
-        documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(None))
+        documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(settings.knowledge))
     except KnowledgeError as exc:
         st.error(str(exc))
     else:
@@ -75,12 +75,14 @@ with quality_tab:
                          column_config={"suggestion": st.column_config.TextColumn(width="large")})
         titles = {f"{d.title} ({d.source})": d for d in documents}
         chosen = st.selectbox("Review a runbook", list(titles), key="kb_review_doc", index=None, placeholder="choose a runbook")
-        llm = model_settings()
-        if llm is None:
+        if settings.model_problem:
+            st.error(f"{settings.model_problem}. The LLM review needs a usable model.")
+        elif settings.model is None:
             st.caption("Set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server) for an LLM review.")
         elif chosen and st.button("LLM review", key="kb_review"):
             doc = titles[chosen]
-            with st.spinner(f"asking {llm.model}"):
+            llm = ChatModel(settings.model, data.store_or_stop(settings))
+            with st.spinner(f"asking {llm.name}"):
                 try:
                     st.markdown(indexing.review_runbook(llm, doc))
                 except ModelError as exc:

@@ -5,12 +5,12 @@ from pathlib import Path
 import streamlit as st
 
 from components import data
+from components.confirm import slack_post
 from components.state import current_view
 from services.assistant.offline import language
 from services.assistant.triage import group_errors, suggest
-from services.integrations.slack import SlackError, post, webhook_url
 
-current_view()
+view = current_view()
 st.title("Error-log triage")
 st.caption("Error lines are picked by pattern and grouped into templates (timestamps, ids, addresses and numbers "
            "masked). Each group gets a suggested fix from the runbooks, with citations.")
@@ -32,7 +32,8 @@ if text.strip():
     groups = group_errors(text)
     if not groups:
         st.success("No error lines found.")
-    model, index = data.assistant_resources()
+    runtime = data.runtime(view.settings)
+    model, index = runtime.model, runtime.index
     lang = language(text[:2000] + pasted)
     st.subheader(f"{len(groups)} error group{'' if len(groups) == 1 else 's'}")
     for i, group in enumerate(groups[:20]):
@@ -42,23 +43,5 @@ if text.strip():
             st.markdown(f"**Suggested fix** ({group.mode})\n\n{group.suggestion}")
             for source in group.citations:
                 st.caption(f"[{source.n}] {source.source}" + (f" — {source.section}" if source.section else ""))
-            url = webhook_url()
-            if url is None:
-                st.caption("Set SLACK_WEBHOOK_URL to post a group to Slack.")
-            elif st.session_state.get("triage_confirm") == i:
-                st.warning("Post this group to Slack?")
-                yes, no = st.columns(2)
-                if yes.button("Confirm post", key=f"triage_yes_{i}"):
-                    try:
-                        post(url, f"{group.count}× {group.template[:150]}", group.suggestion,
-                             [f"{s.source}" + (f" ({s.section})" if s.section else "") for s in group.citations])
-                        st.success("Posted to Slack.")
-                    except SlackError as exc:
-                        st.error(str(exc))
-                    st.session_state.pop("triage_confirm", None)
-                if no.button("Cancel", key=f"triage_no_{i}"):
-                    st.session_state.pop("triage_confirm", None)
-                    st.rerun()
-            elif st.button("Post to Slack", key=f"triage_post_{i}"):
-                st.session_state["triage_confirm"] = i
-                st.rerun()
+            slack_post(f"triage_{i}", view.settings.integrations.slack_webhook_url, f"{group.count}× {group.template[:150]}",
+                       group.suggestion, [f"{s.source}" + (f" ({s.section})" if s.section else "") for s in group.citations])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import json
 import sys
 from datetime import timedelta
@@ -10,7 +11,10 @@ from pathlib import Path
 from typing import Sequence
 
 from services.config import ConfigError, Settings, load_settings
-from services.overview import make_source, now_for, status_report
+from services.log import setup_logging
+from services.overview import status_report
+from services.runtime import Runtime, build_runtime
+from services.sources.factory import make_source, now_for
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ModelError
 from services.reports.summary import ReportError
@@ -108,11 +112,22 @@ def _progress(done: int, total: int, what: str) -> None:
     print(f"\r{what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} chunks", end=end, file=sys.stderr, flush=True)
 
 
-def _kb(args: argparse.Namespace) -> int:
+def _runtime(settings: Settings, with_model: bool = True) -> Runtime:
+    """The CLI's dependencies: the configured source, database, model and runbook index."""
     from services.knowledge import indexing
 
+    if with_model:
+        settings.require_model()  # a configured but unusable model is an error here, not a silent fallback
+    return build_runtime(settings, index_loader=lambda: indexing.load_or_build_index(settings.knowledge))
+
+
+def _kb(args: argparse.Namespace, settings: Settings) -> int:
+    from services.knowledge import indexing
+
+    knowledge = settings.knowledge
     if args.kb_command == "build":
-        index, report = indexing.build_index(indexing.roots_from(args.roots, args.internal), args.index, progress=_progress)
+        index, report = indexing.build_index(knowledge, indexing.roots_from(knowledge, args.roots, args.internal), args.index,
+                                             progress=_progress)
         print(
             f"indexed {report.documents} documents in {report.chunks} chunks into {index.directory} "
             f"({report.embedded_documents} embedded, {report.reused_documents} unchanged, "
@@ -124,7 +139,7 @@ def _kb(args: argparse.Namespace) -> int:
                 print(f"  {s.root}/{s.path}: {s.reason}")
         return 0
     if args.kb_command == "check":
-        documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(args.roots))
+        documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(knowledge, args.roots))
         if args.json:
             print(json.dumps({
                 "documents": len(documents),
@@ -138,7 +153,7 @@ def _kb(args: argparse.Namespace) -> int:
         for s in skipped:
             print(f"  skipped {s.path}: {s.reason}")
         return 0
-    index = indexing.load_index(args.index)
+    index = indexing.load_index(knowledge, args.index)
     if args.kb_command == "stats":
         stats = index.stats()
         if args.json:
@@ -168,13 +183,11 @@ def _kb(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from services.assistant.answers import ask
-    from services.knowledge import indexing
-    from services.llm.client import model_settings
 
-    settings = settings.with_prometheus(args.prometheus_url)
-    now = now_for(settings)
+    runtime = _runtime(settings.with_prometheus(args.prometheus_url))
+    now = runtime.now()
     window = window_from_args(args.start, args.end, now) if (args.start or args.end) else None
-    answer = ask(args.question, now, make_source(settings), settings, indexing.load_or_build_index(), model_settings(), window=window)
+    answer = ask(args.question, now, runtime, window=window)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -190,23 +203,21 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from services.reports import summary as report
-    from services.llm.client import model_settings
-    from services.storage import Store
 
-    settings = settings.with_prometheus(args.prometheus_url)
-    now = now_for(settings)
+    runtime = _runtime(settings.with_prometheus(args.prometheus_url))
+    now = runtime.now()
     end = parse_time(args.end) if args.end else now
     start = parse_time(args.start) if args.start else end - timedelta(hours=8)
     window = Window(start, end)
     notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
-    summary = report.build_summary(make_source(settings), window, Filters(), settings, Store.open(), notes, model=model_settings())
+    summary = report.build_summary(runtime, window, Filters(), notes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "md":
         args.out.write_text(report.to_markdown(summary), encoding="utf-8")
     elif args.format == "html":
         args.out.write_text(report.to_html(summary), encoding="utf-8")
     else:
-        args.out.write_bytes(report.to_pdf(report.to_html(summary)))
+        args.out.write_bytes(report.to_pdf(report.to_html(summary), settings.integrations.chromium))
     print(f"wrote the shift summary {window.to_dict()['from']} .. {window.to_dict()['to']} to {args.out} (narrative: {summary.narrative_mode})")
     for problem in summary.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -215,15 +226,14 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from services.assistant import evaluation
-    from services.knowledge import indexing
-    from services.llm.client import model_settings
     from services.storage import Store
 
     if args.export_feedback:
-        print(f"wrote {evaluation.export_not_helpful(Store.open(), args.export_feedback)} cases to {args.export_feedback}")
+        store = Store.open(settings.storage.db_url)
+        print(f"wrote {evaluation.export_not_helpful(store, args.export_feedback)} cases to {args.export_feedback}")
         return 0
-    result = evaluation.run(args.sets or evaluation.SETS, make_source(settings), settings, indexing.load_or_build_index(),
-                            now_for(settings), model_settings())
+    runtime = _runtime(settings)
+    result = evaluation.run(args.sets or evaluation.SETS, runtime, runtime.now())
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -238,11 +248,11 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _prompts(args: argparse.Namespace) -> int:
-    from services.llm.client import PROMPTS
+def _prompts(args: argparse.Namespace, settings: Settings) -> int:
+    from services.llm.prompts import PROMPTS
     from services.storage import Store
 
-    store = Store.open()
+    store = Store.open(settings.storage.db_url)
     store.seed_prompts(PROMPTS)
     if args.prompts_command == "list":
         for name in store.prompt_names():
@@ -265,11 +275,10 @@ def _prompts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _route(args: argparse.Namespace) -> int:
+def _route(args: argparse.Namespace, settings: Settings) -> int:
     from services.assistant.router import route
-    from services.llm.client import model_settings
 
-    model = model_settings()
+    model = _runtime(settings).model
     if args.batch:
         for line in args.batch.read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -319,11 +328,10 @@ def _labels(labels: dict) -> str:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    settings = settings.with_prometheus(args.prometheus_url)
-    window = window_from_args(args.start, args.end, now_for(settings))
-    source = make_source(settings)
+    sources = settings.sources.with_prometheus(args.prometheus_url)
+    window = window_from_args(args.start, args.end, now_for(sources))
     filters = Filters(tuple(args.cluster), tuple(args.namespace))
-    report = status_report(source, window, filters, settings)
+    report = status_report(make_source(sources), window, filters, settings.alerts)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -340,7 +348,7 @@ def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
     data = build_scenario(anchor_for(parse_time(args.end))).last_hours(args.hours)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as out:
-        samples = openmetrics.write(data, out, settings.cluster_label)
+        samples = openmetrics.write(data, out, settings.sources.cluster_label)
     first = data.anchor - timedelta(seconds=int(data.times[-1] - data.times[0]))
     print(f"wrote {samples} samples from {first.isoformat()} to {data.anchor.isoformat()} into {args.out}")
     return 0
@@ -348,27 +356,17 @@ def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    commands = {"status": _status, "kb": _kb, "route": _route, "ask": _ask, "prompts": _prompts, "report": _report,
+                "eval": _eval, "demo": _demo_export}
     try:
         settings = load_settings()
-        if args.command == "status":
-            return _status(args, settings)
-        if args.command == "kb":
-            return _kb(args)
-        if args.command == "route":
-            return _route(args)
-        if args.command == "ask":
-            return _ask(args, settings)
-        if args.command == "prompts":
-            return _prompts(args)
-        if args.command == "report":
-            return _report(args, settings)
-        if args.command == "eval":
-            return _eval(args, settings)
-        return _demo_export(args, settings)
+        setup_logging(settings.log_level)
+        return commands[args.command](args, settings)
     except (ConfigError, WindowError, SourceError, KnowledgeError, ModelError, StorageError, ReportError, OSError) as exc:
         print(f"oncall: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, (ConfigError, WindowError)) else 1
-    except Exception as exc:  # a CLI prints one line, never a traceback
+    except Exception as exc:  # a CLI prints one line, never a traceback (the log has it)
+        logging.getLogger("services.cli").exception("unexpected error")
         print(f"oncall: unexpected error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
 

@@ -1,20 +1,26 @@
-"""Settings from environment variables and `.streamlit/secrets.toml`.
+"""One Settings object from environment variables and `.streamlit/secrets.toml`, loaded once.
 
 Environment variables win over the secrets file, so a deployment can override a checked-in
-default. With no `PROMETHEUS_URL` anywhere the dashboard runs on the bundled demo scenario.
+default. Every key the README documents is read here and nowhere else; the rest of the code
+receives the section it needs. With no `PROMETHEUS_URL` anywhere the dashboard runs on the
+bundled demo scenario.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = PROJECT_ROOT / "data"
+DATA_DIR = PROJECT_ROOT / "data"  # bundled data: demo scenario, runbooks, prompts, eval sets
 DEFAULT_SECRETS = Path(".streamlit") / "secrets.toml"
+
+# USD per million tokens (input, output); ONCALL_PRICE_TABLE='{"model": [in, out]}' adds or overrides.
+PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.00, 8.00)}
 
 
 class ConfigError(ValueError):
@@ -22,11 +28,13 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class Settings:
+class SourceSettings:
+    """Where metrics and alerts are read: Prometheus (and Alertmanager), or the demo."""
+
     prometheus_url: str | None = None
     alertmanager_url: str | None = None
     # Sent as the Authorization header, e.g. "Bearer <token>".
-    auth_header: str | None = None
+    auth_header: str | None = field(default=None, repr=False)
     basic_auth_user: str | None = None
     basic_auth_password: str | None = field(default=None, repr=False)
     # True, False, or a path to a CA bundle.
@@ -36,9 +44,6 @@ class Settings:
     step_seconds: int | None = None
     rate_window: str = "5m"
     timeout_seconds: float = 10.0
-    flap_min_transitions: int = 6
-    false_alert_max_minutes: float = 5.0
-    false_alert_min_count: int = 3
     # Freezes the demo scenario's clock (ISO time) for reproducible runs; unset = now.
     demo_now: str | None = None
 
@@ -46,27 +51,84 @@ class Settings:
     def source_name(self) -> str:
         return self.prometheus_url or "demo"
 
-    def with_prometheus(self, url: str | None) -> "Settings":
+    def with_prometheus(self, url: str | None) -> SourceSettings:
         return replace(self, prometheus_url=url.rstrip("/") if url else self.prometheus_url)
 
 
-# setting name -> (environment variable, secrets.toml key)
-_KEYS = {
-    "prometheus_url": "PROMETHEUS_URL",
-    "alertmanager_url": "ALERTMANAGER_URL",
-    "auth_header": "PROMETHEUS_AUTH_HEADER",
-    "basic_auth_user": "PROMETHEUS_BASIC_AUTH_USER",
-    "basic_auth_password": "PROMETHEUS_BASIC_AUTH_PASSWORD",
-    "verify_tls": "PROMETHEUS_VERIFY_TLS",
-    "cluster_label": "ONCALL_CLUSTER_LABEL",
-    "step_seconds": "ONCALL_STEP_SECONDS",
-    "rate_window": "ONCALL_RATE_WINDOW",
-    "timeout_seconds": "ONCALL_TIMEOUT_SECONDS",
-    "flap_min_transitions": "ONCALL_FLAP_MIN_TRANSITIONS",
-    "false_alert_max_minutes": "ONCALL_FALSE_ALERT_MAX_MINUTES",
-    "false_alert_min_count": "ONCALL_FALSE_ALERT_MIN_COUNT",
-    "demo_now": "ONCALL_DEMO_NOW",
-}
+@dataclass(frozen=True)
+class AlertSettings:
+    """Thresholds of the alert analysis: what counts as flapping and as likely false."""
+
+    flap_min_transitions: int = 6
+    false_alert_max_minutes: float = 5.0
+    false_alert_min_count: int = 3
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """An OpenAI or OpenAI-compatible chat model."""
+
+    api_key: str = field(repr=False)
+    base_url: str | None
+    model: str
+    timeout: float
+    temperature: float = 0.0
+    seed: int | None = 7
+    context_tokens: int = 16000
+    prices: tuple[tuple[str, float, float], ...] = ()
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float | None:
+        """Estimated USD, or None for a model with no known price."""
+        table = {**PRICES, **{m: (i, o) for m, i, o in self.prices}}
+        price = table.get(self.model)
+        return None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1e6
+
+
+@dataclass(frozen=True)
+class KnowledgeSettings:
+    """The runbook index: its folder, the runbook folders and the embedder."""
+
+    index_dir: Path = PROJECT_ROOT / "var" / "kb"
+    runbook_dirs: tuple[Path, ...] = ()
+    internal_runbook_dirs: tuple[Path, ...] = ()
+    embedder: str = "local"  # "local" (offline) or "openai"
+    embedding_model: str = "text-embedding-3-small"
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    data_dir: Path = PROJECT_ROOT / "var"
+    db_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'oncall.db'}"
+
+
+@dataclass(frozen=True)
+class IntegrationSettings:
+    slack_webhook_url: str | None = field(default=None, repr=False)
+    chromium: str | None = None  # the browser that prints PDF summaries; None = look on the PATH
+
+
+@dataclass(frozen=True)
+class Settings:
+    sources: SourceSettings = SourceSettings()
+    alerts: AlertSettings = AlertSettings()
+    model: ModelSettings | None = None
+    # Why a configured model cannot be used (the dashboard then answers offline and says so).
+    model_problem: str | None = None
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    storage: StorageSettings = StorageSettings()
+    integrations: IntegrationSettings = IntegrationSettings()
+    log_level: str = "INFO"
+
+    def with_prometheus(self, url: str | None) -> Settings:
+        return replace(self, sources=self.sources.with_prometheus(url))
+
+    def require_model(self) -> ModelSettings | None:
+        """The model, None when none is configured; a configured but unusable one is an error."""
+        if self.model_problem:
+            raise ConfigError(self.model_problem)
+        return self.model
 
 
 def read_secrets(path: Path) -> dict[str, object]:
@@ -77,52 +139,143 @@ def read_secrets(path: Path) -> dict[str, object]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
-def _parse_bool_or_path(raw: str) -> bool | str:
-    low = raw.strip().lower()
+class _Reader:
+    """Values by key: the environment first, then the secrets file; empty means unset."""
+
+    def __init__(self, env: Mapping[str, str], secrets: Mapping[str, object]):
+        self.env, self.secrets = env, secrets
+
+    def raw(self, key: str) -> object | None:
+        value: object | None = self.env.get(key)
+        if value is None or value == "":
+            value = self.secrets.get(key)
+        return None if value is None or value == "" else value
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        value = self.raw(key)
+        return default if value is None else str(value).strip()
+
+    def number(self, key: str, default: float, kind: Callable[[object], float] = float) -> float:
+        value = self.raw(key)
+        if value is None:
+            return default
+        try:
+            parsed = kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}={value!r} is not a positive number") from None
+        if parsed <= 0:
+            raise ConfigError(f"{key}={value!r} is not a positive number")
+        return parsed
+
+    def paths(self, key: str) -> tuple[Path, ...]:
+        value = self.text(key) or ""
+        return tuple(Path(part.strip()).expanduser().resolve() for part in value.split(os.pathsep) if part.strip())
+
+
+def _bool_or_path(raw: object) -> bool | str:
+    if isinstance(raw, bool):
+        return raw
+    low = str(raw).strip().lower()
     if low in {"1", "true", "yes", "on"}:
         return True
     if low in {"0", "false", "no", "off"}:
         return False
-    return raw.strip()  # a CA bundle path
+    return str(raw).strip()  # a CA bundle path
 
 
-def load_settings(
-    env: Mapping[str, str] | None = None, secrets_path: Path | None = None
-) -> Settings:
-    env = os.environ if env is None else env
-    secrets = read_secrets(secrets_path or DEFAULT_SECRETS)
-    values: dict[str, object] = {}
-    for attr, key in _KEYS.items():
-        raw = env.get(key)
-        if raw is None or raw == "":
-            raw = secrets.get(key)
-        if raw is None or raw == "":
-            continue
-        values[attr] = _convert(attr, key, raw)
-    for url_attr in ("prometheus_url", "alertmanager_url"):
-        if url_attr in values:
-            values[url_attr] = str(values[url_attr]).rstrip("/")
-    return Settings(**values)
+def _url(value: str | None) -> str | None:
+    return value.rstrip("/") if value else None
 
 
-def _convert(attr: str, key: str, raw: object) -> object:
-    default = getattr(Settings(), attr)
+def _sources(read: _Reader) -> SourceSettings:
+    step = read.raw("ONCALL_STEP_SECONDS")
+    return SourceSettings(
+        prometheus_url=_url(read.text("PROMETHEUS_URL")),
+        alertmanager_url=_url(read.text("ALERTMANAGER_URL")),
+        auth_header=read.text("PROMETHEUS_AUTH_HEADER"),
+        basic_auth_user=read.text("PROMETHEUS_BASIC_AUTH_USER"),
+        basic_auth_password=read.text("PROMETHEUS_BASIC_AUTH_PASSWORD"),
+        verify_tls=_bool_or_path(read.raw("PROMETHEUS_VERIFY_TLS") if read.raw("PROMETHEUS_VERIFY_TLS") is not None else True),
+        cluster_label=read.text("ONCALL_CLUSTER_LABEL", "cluster") or "cluster",
+        step_seconds=int(read.number("ONCALL_STEP_SECONDS", 1, int)) if step is not None else None,
+        rate_window=read.text("ONCALL_RATE_WINDOW", "5m") or "5m",
+        timeout_seconds=read.number("ONCALL_TIMEOUT_SECONDS", 10.0),
+        demo_now=read.text("ONCALL_DEMO_NOW"),
+    )
+
+
+def _alerts(read: _Reader) -> AlertSettings:
+    return AlertSettings(
+        flap_min_transitions=int(read.number("ONCALL_FLAP_MIN_TRANSITIONS", 6, int)),
+        false_alert_max_minutes=read.number("ONCALL_FALSE_ALERT_MAX_MINUTES", 5.0),
+        false_alert_min_count=int(read.number("ONCALL_FALSE_ALERT_MIN_COUNT", 3, int)),
+    )
+
+
+def _model(read: _Reader) -> ModelSettings | None:
+    """OPENAI_API_KEY (required), OPENAI_BASE_URL, ONCALL_CHAT_MODEL, ...; None without a key."""
+    key = read.text("OPENAI_API_KEY")
+    if not key:
+        return None
     try:
-        if attr == "verify_tls":
-            return raw if isinstance(raw, bool) else _parse_bool_or_path(str(raw))
-        if attr == "step_seconds" or isinstance(default, int) and not isinstance(default, bool):
-            value = int(raw)  # type: ignore[arg-type]
-            if value <= 0:
-                raise ValueError
-            return value
-        if isinstance(default, float):
-            value = float(raw)  # type: ignore[arg-type]
-            if value <= 0:
-                raise ValueError
-            return value
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key}={raw!r} is not a positive number") from None
-    return str(raw)
+        table = json.loads(read.text("ONCALL_PRICE_TABLE") or "{}")
+        prices = tuple((m, float(p[0]), float(p[1])) for m, p in table.items())
+        seed = read.text("ONCALL_SEED")
+        return ModelSettings(
+            api_key=key,
+            base_url=_url(read.text("OPENAI_BASE_URL")),
+            model=read.text("ONCALL_CHAT_MODEL") or "gpt-4o-mini",
+            timeout=float(read.text("ONCALL_MODEL_TIMEOUT") or 60),
+            temperature=float(read.text("ONCALL_TEMPERATURE") or 0.0),
+            seed=int(seed) if seed else 7,
+            context_tokens=int(read.text("ONCALL_MODEL_CONTEXT_TOKENS") or 16000),
+            prices=prices,
+        )
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ConfigError(f"model configuration is invalid: {exc}") from None
+
+
+def _knowledge(read: _Reader, data_dir: Path) -> KnowledgeSettings:
+    embedder = (read.text("ONCALL_EMBEDDER") or "local").lower()
+    if embedder not in ("local", "openai"):
+        raise ConfigError(f"ONCALL_EMBEDDER={embedder!r}: use 'local' or 'openai'")
+    index_dir = read.text("ONCALL_INDEX_DIR")
+    return KnowledgeSettings(
+        index_dir=Path(index_dir).expanduser() if index_dir else data_dir / "kb",
+        runbook_dirs=read.paths("ONCALL_RUNBOOK_DIRS"),
+        internal_runbook_dirs=read.paths("ONCALL_INTERNAL_RUNBOOK_DIRS"),
+        embedder=embedder,
+        embedding_model=read.text("ONCALL_EMBEDDING_MODEL") or "text-embedding-3-small",
+        api_key=read.text("OPENAI_API_KEY"),
+        base_url=_url(read.text("OPENAI_BASE_URL")),
+    )
+
+
+def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
+    """Every setting, validated; a bad value raises ConfigError naming its key.
+
+    A model configured with unusable values does not stop the dashboard: it is recorded in
+    `model_problem` and the assistant answers offline.
+    """
+    read = _Reader(os.environ if env is None else env, read_secrets(secrets_path or DEFAULT_SECRETS))
+    data_dir = Path(read.text("ONCALL_DATA_DIR") or PROJECT_ROOT / "var").expanduser()
+    try:
+        model, model_problem = _model(read), None
+    except ConfigError as exc:
+        model, model_problem = None, str(exc)
+    level = (read.text("ONCALL_LOG_LEVEL") or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"ONCALL_LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        sources=_sources(read),
+        alerts=_alerts(read),
+        model=model,
+        model_problem=model_problem,
+        knowledge=_knowledge(read, data_dir),
+        storage=StorageSettings(data_dir, read.text("ONCALL_DB_URL") or f"sqlite:///{data_dir / 'oncall.db'}"),
+        integrations=IntegrationSettings(read.text("SLACK_WEBHOOK_URL"), read.text("ONCALL_CHROMIUM")),
+        log_level=level,
+    )

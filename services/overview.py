@@ -3,52 +3,15 @@
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
-from services.alerts.analysis import analyse, firing_now
-from services.config import Settings
-from services.integrations.alertmanager import AlertmanagerClient
+from services.alerts.analysis import analyse_alerts
+from services.config import AlertSettings
 from services.sources.base import Filters, MetricSource, SourceError
-from services.sources.demo import DemoSource
-from services.sources.prometheus import PrometheusSource
-from services.timewindow import Window, iso, parse_time, utcnow
-
-
-def make_source(settings: Settings) -> MetricSource:
-    """Prometheus when PROMETHEUS_URL is set, otherwise the bundled demo."""
-    return PrometheusSource(settings) if settings.prometheus_url else DemoSource(settings)
-
-
-def now_for(settings: Settings) -> datetime:
-    """The dashboard's "now": real time, or the frozen demo clock (ONCALL_DEMO_NOW) on the demo."""
-    if settings.demo_now and not settings.prometheus_url:
-        return parse_time(settings.demo_now)
-    return utcnow()
-
-
-def make_alertmanager(settings: Settings) -> AlertmanagerClient | None:
-    return AlertmanagerClient(settings) if settings.alertmanager_url else None
-
-
-@dataclass
-class AlertView:
-    intervals: pd.DataFrame
-    firing: pd.DataFrame
-    flapping: pd.DataFrame
-    likely_false: pd.DataFrame
-    offenders: pd.DataFrame
-
-
-def analyse_alerts(intervals: pd.DataFrame, window: Window, settings: Settings) -> AlertView:
-    flapping, likely_false, offenders = analyse(
-        intervals, window, settings.flap_min_transitions, settings.false_alert_max_minutes, settings.false_alert_min_count
-    )
-    return AlertView(intervals, firing_now(intervals), flapping, likely_false, offenders)
+from services.sources.reads import run_all
+from services.timewindow import Window, iso
 
 
 def read_concurrently(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, pd.DataFrame | SourceError]:
@@ -63,9 +26,8 @@ def read_concurrently(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, 
         except SourceError as exc:
             return exc
 
-    with ThreadPoolExecutor(max_workers=min(len(jobs), 4)) as pool:
-        futures = {name: pool.submit(attempt, job) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
+    results = run_all([lambda job=job: attempt(job) for job in jobs.values()])
+    return dict(zip(jobs, results, strict=True))
 
 
 def overview_data(source: MetricSource, window: Window, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
@@ -100,7 +62,7 @@ def _number(value: float, digits: int) -> float | None:
     return None if value is None or math.isnan(value) else round(float(value), digits)
 
 
-def status_report(source: MetricSource, window: Window, filters: Filters, settings: Settings) -> dict:
+def status_report(source: MetricSource, window: Window, filters: Filters, settings: AlertSettings) -> dict:
     """The overview of a window in the shape `oncall status --json` prints."""
     parts = overview_data(source, window, filters)
     failed = [part for part in parts.values() if isinstance(part, SourceError)]

@@ -9,17 +9,20 @@ here (see the README for what a shared server database takes).
 
 from __future__ import annotations
 
+import difflib
 import json
-import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from services.config import PROJECT_ROOT
 from services.timewindow import iso, utcnow
+
+if TYPE_CHECKING:
+    from services.llm.audit import AuditRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -31,7 +34,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT, session TEXT, action TEXT, prompt_name TEXT,
     prompt_version TEXT, model TEXT, tokens_in INTEGER, tokens_out INTEGER, cost_usd REAL, latency_ms REAL,
-    outcome TEXT, created_at TEXT);
+    outcome TEXT, created_at TEXT, user TEXT);
 CREATE TABLE IF NOT EXISTS prompts (
     name TEXT, version INTEGER, text TEXT, author TEXT, note TEXT, created_at TEXT, PRIMARY KEY (name, version));
 CREATE TABLE IF NOT EXISTS reports (
@@ -47,23 +50,33 @@ class StorageError(RuntimeError):
     """The database cannot be used; the message says why."""
 
 
-def default_url(env: dict[str, str] | None = None) -> str:
-    env = dict(os.environ) if env is None else env
-    if env.get("ONCALL_DB_URL"):
-        return env["ONCALL_DB_URL"]
-    data_dir = Path(env.get("ONCALL_DATA_DIR") or PROJECT_ROOT / "var")
-    return f"sqlite:///{data_dir / 'oncall.db'}"
+# Columns added after a table was first created: (table, column, type). Older files gain them on open.
+ADDED_COLUMNS = [("audit", "user", "TEXT")]
+REPORT_FIELDS = {"status", "progress", "message", "markdown", "html", "finished_at", "heartbeat", "worker"}
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, column, kind in ADDED_COLUMNS:
+        if column not in {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 @dataclass
 class Store:
     path: Path
-    _init_lock = threading.Lock()
+    _init_lock: ClassVar[threading.Lock] = threading.Lock()
     _ready: ClassVar[set[Path]] = set()  # files whose schema this process has created
 
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
     @classmethod
-    def open(cls, url: str | None = None) -> "Store":
-        url = url or default_url()
+    def open(cls, url: str) -> Store:
+        """The database at `url` (settings.storage.db_url), its schema created once per process."""
         if not url.startswith("sqlite:///"):
             raise StorageError(f"ONCALL_DB_URL={url!r}: only sqlite:///PATH is supported by this build (see README, 'Storage')")
         store = cls(Path(url[len("sqlite:///"):]))
@@ -74,6 +87,7 @@ class Store:
             with store.connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(SCHEMA)
+                _add_missing_columns(db)
             cls._ready.add(store.path)
         return store
 
@@ -116,13 +130,12 @@ class Store:
         return self._write("INSERT INTO feedback (request_id, session, rating, comment, escalated, created_at) VALUES (?,?,?,?,?,?)",
                            (request_id, session, rating, comment, int(escalated), iso(utcnow())))
 
-    def audit(self, request_id: str, session: str, action: str, prompt_name: str, prompt_version: str, model: str,
-              tokens_in: int, tokens_out: int, cost_usd: float | None, latency_ms: float, outcome: str) -> int:
+    def audit(self, r: AuditRecord) -> int:
         return self._write(
             "INSERT INTO audit (request_id, session, action, prompt_name, prompt_version, model, tokens_in, tokens_out,"
-            " cost_usd, latency_ms, outcome, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (request_id, session, action, prompt_name, prompt_version, model, tokens_in, tokens_out, cost_usd, latency_ms,
-             outcome, iso(utcnow())))
+            " cost_usd, latency_ms, outcome, created_at, user) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (r.request_id, r.session, r.action, r.prompt_name, r.prompt_version, r.model, r.tokens_in, r.tokens_out,
+             r.cost_usd, r.latency_ms, r.outcome, iso(utcnow()), r.user))
 
     def answers_between(self, start: str, end: str) -> list[dict]:
         """Answers asked in [start, end) with their latest feedback, oldest first."""
@@ -188,35 +201,28 @@ class Store:
             raise StorageError(f"prompt {name} has no version {version}")
         return self.set_prompt(name, old["text"], author, f"rollback to v{version}")
 
+    # --- report jobs --------------------------------------------------------------------------------
+
+    def create_report(self, window_from: str, window_to: str, notes: str) -> int:
+        now = iso(utcnow())
+        return self._write("INSERT INTO reports (window_from, window_to, status, progress, message, notes, created_at, heartbeat)"
+                           " VALUES (?,?,?,?,?,?,?,?)", (window_from, window_to, "queued", 0.0, "queued", notes, now, now))
+
+    def update_report(self, report_id: int, **fields: Any) -> None:
+        if not set(fields) <= REPORT_FIELDS:
+            raise StorageError(f"unknown report fields {set(fields) - REPORT_FIELDS}")
+        fields.setdefault("heartbeat", iso(utcnow()))
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        self._write(f"UPDATE reports SET {assignments} WHERE id = ?", (*fields.values(), report_id))
+
+    def report(self, report_id: int) -> dict | None:
+        rows = self._rows("SELECT * FROM reports WHERE id = ?", (report_id,))
+        return rows[0] if rows else None
+
+    def reports(self, limit: int = 50) -> list[dict]:
+        return self._rows("SELECT id, window_from, window_to, status, progress, message, created_at, finished_at, heartbeat"
+                          " FROM reports ORDER BY id DESC LIMIT ?", (limit,))
+
 
 def prompt_diff(old: str, new: str, old_label: str, new_label: str) -> str:
-    import difflib
-
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label))
-
-
-# --- report jobs ----------------------------------------------------------------------------------
-
-def create_report(store: Store, window_from: str, window_to: str, notes: str) -> int:
-    now = iso(utcnow())
-    return store._write("INSERT INTO reports (window_from, window_to, status, progress, message, notes, created_at, heartbeat)"
-                        " VALUES (?,?,?,?,?,?,?,?)", (window_from, window_to, "queued", 0.0, "queued", notes, now, now))
-
-
-def update_report(store: Store, report_id: int, **fields) -> None:
-    allowed = {"status", "progress", "message", "markdown", "html", "finished_at", "heartbeat", "worker"}
-    if not set(fields) <= allowed:
-        raise StorageError(f"unknown report fields {set(fields) - allowed}")
-    fields.setdefault("heartbeat", iso(utcnow()))
-    assignments = ", ".join(f"{k} = ?" for k in fields)
-    store._write(f"UPDATE reports SET {assignments} WHERE id = ?", (*fields.values(), report_id))
-
-
-def get_report(store: Store, report_id: int) -> dict | None:
-    rows = store._rows("SELECT * FROM reports WHERE id = ?", (report_id,))
-    return rows[0] if rows else None
-
-
-def list_reports(store: Store, limit: int = 50) -> list[dict]:
-    return store._rows("SELECT id, window_from, window_to, status, progress, message, created_at, finished_at, heartbeat"
-                       " FROM reports ORDER BY id DESC LIMIT ?", (limit,))

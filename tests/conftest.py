@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from services.config import Settings
+from dataclasses import replace
+
+from services.config import ModelSettings, Settings, SourceSettings, load_settings
+from services.llm.client import ChatModel
+from services.runtime import Runtime, build_runtime
+from services.storage import Store
 from services.sources.demo_scenario import anchor_for
 from services.timewindow import iso, utcnow
 from tests import servers
@@ -39,8 +44,34 @@ def anchor():
 
 
 @pytest.fixture(scope="session")
-def demo_settings() -> Settings:
-    return Settings(demo_now=iso(ANCHOR))
+def demo_settings() -> SourceSettings:
+    return SourceSettings(demo_now=iso(ANCHOR))
+
+
+def settings_for(model: ModelSettings | None = None, **sources: object) -> Settings:
+    """The demo frozen at the session's anchor (or the given source settings), the test data dir."""
+    base = load_settings({"ONCALL_DATA_DIR": os.environ["ONCALL_DATA_DIR"]}, ROOT / "tests" / "no-secrets.toml")
+    return replace(base, sources=SourceSettings(**{"demo_now": iso(ANCHOR), **sources}), model=model)  # type: ignore[arg-type]
+
+
+def runtime_for(settings: Settings | None = None, index: object = None, store: Store | None = None) -> Runtime:
+    """What a page or the CLI builds, with the given runbook index (and database)."""
+    built = build_runtime(settings or settings_for(), index_loader=lambda: index)  # type: ignore[arg-type,return-value]
+    if store is not None:
+        built.store = store
+        if built.model is not None:
+            built.model = replace(built.model, store=store)
+    return built
+
+
+def chat_model(url: str, name: str, timeout: float = 5) -> ChatModel:
+    """A model at `url` (the fake OpenAI server) whose prompts and audit rows use the test database."""
+    return ChatModel(ModelSettings("sk-test", url, name, timeout), default_store())
+
+
+def default_store() -> Store:
+    """The database the app and the CLI use during the tests."""
+    return Store.open(settings_for().storage.db_url)
 
 
 def oncall(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
@@ -97,7 +128,7 @@ def bundled_index_dir(tmp_path_factory):
     from services.knowledge import indexing
 
     directory = tmp_path_factory.mktemp("kb")
-    indexing.build_index(indexing.roots_from(None), directory)
+    indexing.build_index(settings_for().knowledge, index_dir=directory)
     return directory
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from services.config import Settings
+from services.config import SourceSettings
 from services.integrations.alertmanager import AlertmanagerClient
 from services.sources.base import SourceError
 from services.timewindow import iso, utcnow
@@ -34,7 +34,7 @@ def loaded_alertmanager(alertmanager_url):
 
 
 def test_current_alerts_and_silences(loaded_alertmanager):
-    client = AlertmanagerClient(Settings(alertmanager_url=loaded_alertmanager))
+    client = AlertmanagerClient(SourceSettings(alertmanager_url=loaded_alertmanager))
     assert client.status().ok
     alerts = client.alerts().set_index("alertname")
     assert set(alerts.index) == {"KubePodCrashLooping", "CPUThrottlingHigh"}
@@ -52,7 +52,7 @@ def test_current_alerts_and_silences(loaded_alertmanager):
 
 
 def test_unreachable_alertmanager():
-    client = AlertmanagerClient(Settings(alertmanager_url="http://127.0.0.1:9"))
+    client = AlertmanagerClient(SourceSettings(alertmanager_url="http://127.0.0.1:9"))
     assert not client.status().ok
     with pytest.raises(SourceError, match="Alertmanager at http://127.0.0.1:9 is unreachable"):
         client.silences()

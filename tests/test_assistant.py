@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 import requests
 
+from services.assistant.answers import ModelAnswer, ask, prepare
 from services.assistant.model import trim_history
-from services.assistant.answers import ModelAnswer, ask, execute, prepare
-from services.config import Settings
+from services.assistant.tools import ToolCall, execute
+from services.config import ModelSettings
 from services.knowledge import indexing as kb
-from services.llm.client import ModelSettings
-from services.sources.demo import DemoSource
 from services.timewindow import iso
-from tests.conftest import ANCHOR, oncall
+from tests.conftest import ANCHOR, default_store, oncall, runtime_for, settings_for
 from tests.fake_openai import fake_openai
 
 SECRET = "sk-proj-PlantedSecretValue1234567890"
@@ -24,18 +23,21 @@ ROUTER_PASS = {"content": "no JSON here"}  # ask() routes with the model first; 
 
 @pytest.fixture(scope="module")
 def index(bundled_index_dir):
-    return kb.load_index(bundled_index_dir)
+    return kb.load_index(settings_for().knowledge, bundled_index_dir)
 
 
 @pytest.fixture(scope="module")
 def demo():
-    settings = Settings(demo_now=iso(ANCHOR))
-    return DemoSource(settings), settings
+    return runtime_for()
 
 
 def offline_answer(question, index, demo, **where):
-    source, settings = demo
-    return ask(question, ANCHOR, source, settings, index, None, **where)
+    return ask(question, ANCHOR, runtime_for(demo.settings, index), **where)
+
+
+def with_model(index, model_settings, **sources):
+    """The demo with a model (and the given source settings)."""
+    return runtime_for(settings_for(model_settings, **sources), index)
 
 
 def test_offline_alerts_answer_has_the_facts_and_citations(index, demo):
@@ -72,16 +74,16 @@ def test_unrelated_question_gets_i_dont_know(index, demo, question, phrase):
 
 
 def model(fake, **overrides) -> ModelSettings:
+    """Model settings pointing at the fake OpenAI server."""
     return ModelSettings(**{"api_key": "sk-test", "base_url": fake.url, "model": "gpt-4o-mini", "timeout": 5, **overrides})
 
 
 def test_model_answer_streams_with_context_citations_and_no_secret(index, demo):
-    source, settings = demo
     with fake_openai() as fake:
         fake.script = [{"content": "KubePodCrashLooping is firing on recommendation [1]. Check the pod's events [6]."}]
-        q = prepare(f"what's firing? my key is {SECRET}", ANCHOR, source, settings, index, None)
-        run = ModelAnswer(q, model(fake), [{"role": "user", "content": "earlier question"}, {"role": "assistant", "content": "earlier answer"}],
-                          source, settings, index)
+        q = prepare(f"what's firing? my key is {SECRET}", ANCHOR, runtime_for(demo.settings, index))
+        run = ModelAnswer(q, with_model(index, model(fake)),
+                          [{"role": "user", "content": "earlier question"}, {"role": "assistant", "content": "earlier answer"}])
         deltas = list(run.stream())
         request = fake.requests[-1]["body"]
     answer = run.result
@@ -99,12 +101,11 @@ def test_model_answer_streams_with_context_citations_and_no_secret(index, demo):
 
 
 def test_model_tool_calls_run_read_only_tools(index, demo):
-    source, settings = demo
     with fake_openai() as fake:
         start, end = iso(ANCHOR - timedelta(hours=4)), iso(ANCHOR - timedelta(hours=2))
         fake.script = [ROUTER_PASS, {"tool_calls": [{"name": "get_errors", "arguments": {"from": start, "to": end}}]},
                        {"content": "inventory had a 503 burst [4]."}]
-        answer = ask("errors earlier?", ANCHOR, source, settings, index, model(fake))
+        answer = ask("errors earlier?", ANCHOR, with_model(index, model(fake)))
         tool_message = next(m for m in fake.requests[-1]["body"]["messages"] if m["role"] == "tool")
     assert answer.text == "inventory had a 503 burst [4]." and answer.proposals == []
     facts = json.loads(tool_message["content"])
@@ -114,26 +115,29 @@ def test_model_tool_calls_run_read_only_tools(index, demo):
 
 @pytest.mark.integration
 def test_a_silence_waits_for_confirmation(index, demo, alertmanager_url, monkeypatch):
-    source, _ = demo
-    settings = Settings(demo_now=iso(ANCHOR), alertmanager_url=alertmanager_url)
     call = {"name": "create_silence", "arguments": {"matchers": {"alertname": "CPUThrottlingHigh", "namespace": "search"},
                                                      "duration_minutes": 60, "comment": "planned search load test"}}
     with fake_openai() as fake:
         fake.script = [ROUTER_PASS, {"tool_calls": [call]}, {"content": "I proposed a one-hour silence for CPUThrottlingHigh [1]."}]
-        answer = ask("silence the CPU throttling alert for an hour", ANCHOR, source, settings, index, model(fake))
+        runtime = with_model(index, model(fake), alertmanager_url=alertmanager_url)
+        answer = ask("silence the CPU throttling alert for an hour", ANCHOR, runtime)
     assert [(p.tool, p.arguments) for p in answer.proposals] == [(call["name"], call["arguments"])]
     comments = lambda: [s["comment"] for s in requests.get(f"{alertmanager_url}/api/v2/silences", timeout=5).json()]  # noqa: E731
     assert "planned search load test" not in comments()  # proposed, not done
-    assert execute(answer.proposals[0], settings, "alice").startswith("silence ")
+    assert execute(answer.proposals[0], ToolCall(runtime, user="alice", request_id=answer.request_id)).startswith("silence ")
     assert "planned search load test" in comments()
+    silence = next(s for s in requests.get(f"{alertmanager_url}/api/v2/silences", timeout=5).json()
+                   if s["comment"] == "planned search load test")
+    assert silence["createdBy"] == "alice"
+    confirmed = [r for r in default_store().audit_rows() if r["request_id"] == answer.request_id and r["action"] == "confirmed:create_silence"]
+    assert confirmed and confirmed[0]["outcome"] == "ok" and confirmed[0]["user"] == "alice"
 
 
 @pytest.mark.parametrize("failure", [{"delay": 3}, {"status": 503}])
 def test_model_failure_falls_back_to_the_offline_answer(index, demo, failure):
-    source, settings = demo
     with fake_openai() as fake:
         fake.script = [failure] * 6  # the router's and the answer's calls, with every retry, fail
-        answer = ask("what's firing right now?", ANCHOR, source, settings, index, model(fake, timeout=0.5))
+        answer = ask("what's firing right now?", ANCHOR, with_model(index, model(fake, timeout=0.5)))
     assert answer.mode == "offline" and "did not answer" in answer.notice
     assert "KubePodCrashLooping" in answer.text and answer.citations
 
@@ -156,17 +160,14 @@ def test_ask_cli_json(tmp_path):
 
 
 def test_every_model_call_is_audited(index, demo):
-    from services.storage import Store
-
-    source, settings = demo
     with fake_openai() as fake:
         fake.script = [ROUTER_PASS, {"content": "KubePodCrashLooping is firing [1]."}]
-        answer = ask("what is firing?", ANCHOR, source, settings, index, model(fake), session="sess-1")
-    rows = [r for r in Store.open().audit_rows() if r["session"] == "sess-1" or r["request_id"] == answer.request_id]
+        answer = ask("what is firing?", ANCHOR, with_model(index, model(fake)), session="sess-1")
+    rows = [r for r in default_store().audit_rows() if r["session"] == "sess-1" or r["request_id"] == answer.request_id]
     by_prompt = {r["prompt_name"]: r for r in rows}
     assert by_prompt["router"]["outcome"] == "ok" and by_prompt["router"]["model"] == "gpt-4o-mini"
     chat = by_prompt["assistant_system"]
     assert (chat["request_id"], chat["session"], chat["tokens_in"], chat["tokens_out"], chat["outcome"]) == (answer.request_id, "sess-1", 100, 20, "ok")
     assert chat["prompt_version"].startswith("assistant_system@v") and chat["cost_usd"] > 0 and chat["latency_ms"] > 0
-    stored = [a for a in Store.open().answers_between("0", "9") if a["request_id"] == answer.request_id]
+    stored = [a for a in default_store().answers_between("0", "9") if a["request_id"] == answer.request_id]
     assert stored and stored[0]["question"] == "what is firing?"

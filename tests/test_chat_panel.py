@@ -9,6 +9,7 @@ import pytest
 import requests
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import default_store
 from tests.fake_openai import fake_openai
 
 ROUTER_PASS = {"content": "no JSON here"}  # the model router is asked first; this makes it use the rules
@@ -90,12 +91,10 @@ def test_a_proposed_silence_runs_only_after_confirm(monkeypatch, alertmanager_ur
 
 
 def test_feedback_and_escalation_are_stored_with_the_request_id():
-    from services.storage import Store
-
     at = ask(app(), "What is firing now?")
     at.text_input(key="fb_comment_1").input("spot on").run()
     at.button(key="fb_helpful_1").click().run()
-    store = Store.open()
+    store = default_store()
     answer = next(a for a in store.answers_between("0", "9") if a["question"] == "What is firing now?")
     rows = [f for f in store.feedback_rows() if f["request_id"] == answer["request_id"]]
     assert [(r["rating"], r["comment"]) for r in rows] == [("helpful", "spot on")]

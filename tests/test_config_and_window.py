@@ -1,6 +1,7 @@
 """Configuration sources and time-window rules."""
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ UTC = timezone.utc
 
 def test_no_prometheus_url_means_the_demo(tmp_path):
     settings = load_settings({}, tmp_path / "none.toml")
-    assert settings.prometheus_url is None and settings.source_name == "demo"
+    assert settings.sources.prometheus_url is None and settings.sources.source_name == "demo"
 
 
 def test_environment_wins_over_the_secrets_file(tmp_path):
@@ -20,14 +21,44 @@ def test_environment_wins_over_the_secrets_file(tmp_path):
     secrets.write_text('PROMETHEUS_URL = "http://from-file:9090/"\nONCALL_CLUSTER_LABEL = "kube_cluster"\n'
                        'PROMETHEUS_VERIFY_TLS = false\n')
     settings = load_settings({"PROMETHEUS_URL": "http://from-env:9090"}, secrets)
-    assert settings.prometheus_url == "http://from-env:9090"
-    assert settings.cluster_label == "kube_cluster"
-    assert settings.verify_tls is False
-    assert load_settings({}, secrets).prometheus_url == "http://from-file:9090"
+    assert settings.sources.prometheus_url == "http://from-env:9090"
+    assert settings.sources.cluster_label == "kube_cluster"
+    assert settings.sources.verify_tls is False
+    assert load_settings({}, secrets).sources.prometheus_url == "http://from-file:9090"
+
+
+def test_every_key_is_read_from_the_secrets_file_too(tmp_path):
+    """Model, Slack, storage, index, embedder and Chromium keys used to ignore secrets.toml."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        'OPENAI_API_KEY = "sk-from-file"\nOPENAI_BASE_URL = "http://llm.internal/v1/"\nONCALL_CHAT_MODEL = "small"\n'
+        'SLACK_WEBHOOK_URL = "https://hooks.example/T/B/X"\nONCALL_DB_URL = "sqlite:////srv/oncall/db.sqlite"\n'
+        'ONCALL_INDEX_DIR = "/srv/oncall/kb"\nONCALL_EMBEDDER = "openai"\nONCALL_CHROMIUM = "/opt/chromium/chrome"\n'
+        'ONCALL_DATA_DIR = "/srv/oncall"\nONCALL_LOG_LEVEL = "debug"\n')
+    settings = load_settings({}, secrets)
+    assert settings.model is not None and settings.model.api_key == "sk-from-file" and settings.model.model == "small"
+    assert settings.model.base_url == "http://llm.internal/v1"
+    assert settings.integrations.slack_webhook_url == "https://hooks.example/T/B/X"
+    assert settings.integrations.chromium == "/opt/chromium/chrome"
+    assert settings.storage.db_url == "sqlite:////srv/oncall/db.sqlite"
+    assert settings.knowledge.index_dir == Path("/srv/oncall/kb") and settings.knowledge.embedder == "openai"
+    assert settings.knowledge.api_key == "sk-from-file" and settings.log_level == "DEBUG"
+    # the environment still wins, and the data directory is the default home of the rest
+    moved = load_settings({"ONCALL_DATA_DIR": "/data", "ONCALL_DB_URL": "", "ONCALL_INDEX_DIR": ""}, tmp_path / "none.toml")
+    assert moved.storage.db_url == "sqlite:////data/oncall.db" and moved.knowledge.index_dir == Path("/data/kb")
+
+
+def test_an_unusable_model_is_reported_not_fatal(tmp_path):
+    settings = load_settings({"OPENAI_API_KEY": "sk-x", "ONCALL_TEMPERATURE": "warm", "PROMETHEUS_URL": "http://p:9090"},
+                             tmp_path / "none.toml")
+    assert settings.model is None and (settings.model_problem or "").startswith("model configuration is invalid")
+    assert settings.sources.prometheus_url == "http://p:9090"  # the rest of the configuration still applies
+    with pytest.raises(ConfigError, match="model configuration is invalid"):
+        settings.require_model()
 
 
 def test_a_ca_bundle_path_is_kept(tmp_path):
-    assert load_settings({"PROMETHEUS_VERIFY_TLS": "/etc/ssl/ca.pem"}, tmp_path / "x").verify_tls == "/etc/ssl/ca.pem"
+    assert load_settings({"PROMETHEUS_VERIFY_TLS": "/etc/ssl/ca.pem"}, tmp_path / "x").sources.verify_tls == "/etc/ssl/ca.pem"
 
 
 def test_the_password_never_shows_in_a_repr(tmp_path):

@@ -3,10 +3,9 @@
 import json
 
 from services.assistant.evaluation import export_not_helpful, judge
-from services.llm.client import ModelSettings
 from services.storage import Store
 from services.timewindow import iso
-from tests.conftest import ANCHOR, oncall
+from tests.conftest import ANCHOR, chat_model, oncall
 from tests.fake_openai import fake_openai
 
 
@@ -25,13 +24,13 @@ def test_eval_cli_scores_the_sets(tmp_path, bundled_index_dir):
 def test_judge_grades_with_the_model():
     with fake_openai() as fake:
         fake.reply = json.dumps({"groundedness": 4, "relevance": 5, "reason": "cites [1]"})
-        grade = judge("what is firing?", "KubePodCrashLooping [1]", "[1] panel: firing", ModelSettings("sk-test", fake.url, "judge", 5))
+        grade = judge("what is firing?", "KubePodCrashLooping [1]", "[1] panel: firing", chat_model(fake.url, "judge", 5))
         request = fake.requests[-1]["body"]
     assert grade["groundedness"] == 4 and grade["relevance"] == 5
     assert request["response_format"] == {"type": "json_object"} and "KubePodCrashLooping [1]" in request["messages"][1]["content"]
     with fake_openai() as fake:
         fake.reply = "five stars"
-        assert judge("q", "a", "c", ModelSettings("sk-test", fake.url, "judge", 5)) is None
+        assert judge("q", "a", "c", chat_model(fake.url, "judge", 5)) is None
 
 
 def test_not_helpful_answers_become_new_cases(tmp_path):

@@ -168,11 +168,11 @@ def test_an_unreachable_embedding_server_is_a_clear_error(tmp_path):
 def test_llm_review_sends_the_runbook_without_its_secrets():
     from services.knowledge.documents import Document
     from services.knowledge.indexing import review_runbook
-    from services.llm.client import ModelSettings
+    from tests.conftest import chat_model
 
     with fake_openai() as fake:
         fake.reply = "- Mitigation: add the rollback command."
-        settings = ModelSettings("sk-test", fake.url, "review-model", 10)
+        settings = chat_model(fake.url, "review-model", 10)
         body = "## Mitigation\n\nLog in with password=Sup3rS3cret! and restart.\n"
         doc = Document(".", "LedgerDown.md", "LedgerDown.md", "LedgerDown", body, "public", "", {})
         assert review_runbook(settings, doc) == "- Mitigation: add the rollback command."

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.config import Settings
+from services.config import SourceSettings
 from services.sources.base import Filters
 from services.sources.demo import DemoSource
 from services.timewindow import Window, iso
@@ -52,7 +52,7 @@ def test_overview_on_the_demo():
     shown = metrics(at)
     assert shown["Firing now"] == "2"
     # The source's own numbers (not the CLI's rounded ones, which would round twice).
-    source, window = DemoSource(Settings(demo_now=iso(ANCHOR))), Window(ANCHOR - timedelta(hours=1), ANCHOR)
+    source, window = DemoSource(SourceSettings(demo_now=iso(ANCHOR))), Window(ANCHOR - timedelta(hours=1), ANCHOR)
     errors = source.traffic_summary(window, Filters(), "service").sort_values("ratio_5xx", ascending=False)
     assert errors["service"].iloc[0] == "recommendation"  # crash-looping for the last 35 minutes
     assert shown["Worst 5xx ratio"] == f"{errors['ratio_5xx'].iloc[0]:.2%}"

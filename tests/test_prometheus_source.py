@@ -11,7 +11,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from services.config import Settings
+from services.config import SourceSettings
 from services.sources.base import EDGE_KEYS, SERVICE_KEYS, Filters, SourceError
 from services.sources.demo import DemoSource
 from services.sources.prometheus import PrometheusSource
@@ -26,7 +26,7 @@ LOOKBACK = pd.Timedelta(minutes=5)
 
 @pytest.fixture(scope="module")
 def sources(prometheus_url, demo_settings):
-    return DemoSource(demo_settings), PrometheusSource(Settings(prometheus_url=prometheus_url))
+    return DemoSource(demo_settings), PrometheusSource(SourceSettings(prometheus_url=prometheus_url))
 
 
 def windows(anchor):
@@ -115,7 +115,7 @@ def test_a_window_with_no_data_is_empty_not_an_error(sources, anchor):
 
 
 def test_unknown_cluster_label_gives_no_clusters(prometheus_url, anchor):
-    prom = PrometheusSource(Settings(prometheus_url=prometheus_url, cluster_label="kube_cluster"))
+    prom = PrometheusSource(SourceSettings(prometheus_url=prometheus_url, cluster_label="kube_cluster"))
     assert prom.label_values("cluster") == []
     summary = prom.traffic_summary(windows(anchor)[0], Filters(), "service")
     assert set(summary["cluster"]) == {""}
@@ -155,7 +155,7 @@ def fake_server():
 
 
 def test_unreachable_prometheus_names_the_url(anchor):
-    prom = PrometheusSource(Settings(prometheus_url="http://127.0.0.1:9"))
+    prom = PrometheusSource(SourceSettings(prometheus_url="http://127.0.0.1:9"))
     with pytest.raises(SourceError, match=r"127\.0\.0\.1:9 is unreachable"):
         prom.latency_summary(windows(anchor)[0], Filters(), "service")
     status = prom.status()
@@ -164,19 +164,19 @@ def test_unreachable_prometheus_names_the_url(anchor):
 
 def test_slow_prometheus_times_out_with_a_clear_message(fake_server, anchor):
     url = fake_server(delay=3)
-    prom = PrometheusSource(Settings(prometheus_url=url, timeout_seconds=0.5))
+    prom = PrometheusSource(SourceSettings(prometheus_url=url, timeout_seconds=0.5))
     with pytest.raises(SourceError, match=r"did not answer within 0\.5 s"):
         prom.alert_intervals(windows(anchor)[0], Filters())
 
 
 def test_prometheus_error_message_is_passed_on(fake_server, anchor):
     body = json.dumps({"status": "error", "errorType": "execution", "error": "query processing would load too many samples"}).encode()
-    prom = PrometheusSource(Settings(prometheus_url=fake_server(status=422, body=body)))
+    prom = PrometheusSource(SourceSettings(prometheus_url=fake_server(status=422, body=body)))
     with pytest.raises(SourceError, match="HTTP 422: query processing would load too many samples"):
         prom.traffic_series(windows(anchor)[0], 60, Filters(), "service")
 
 
 def test_a_server_that_is_not_prometheus(fake_server, anchor):
-    prom = PrometheusSource(Settings(prometheus_url=fake_server(body=b"<html>login</html>")))
+    prom = PrometheusSource(SourceSettings(prometheus_url=fake_server(body=b"<html>login</html>")))
     with pytest.raises(SourceError, match="did not answer with the Prometheus HTTP API"):
         prom.latency_summary(windows(anchor)[0], Filters(), "service")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.storage import Store
-from tests.conftest import oncall
+from services.llm.audit import AuditRecord
+from tests.conftest import default_store, oncall
 from tests.fake_openai import fake_openai
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -30,7 +30,7 @@ def page(name: str) -> AppTest:
 def test_edit_diff_save_and_rollback_a_prompt():
     at = page("prompts")
     at.selectbox(key="prompt_name").select("router").run()
-    original = Store.open().prompt("router")["text"]
+    original = default_store().prompt("router")["text"]
     at.text_area(key="prompt_text_router_1").input(original + "\nPrefer the last 6 hours when unsure.").run()
     assert any("+Prefer the last 6 hours when unsure." in c.value for c in at.code)
     at.button(key="prompt_save").click().run()
@@ -38,10 +38,10 @@ def test_edit_diff_save_and_rollback_a_prompt():
     at.text_input(key="prompt_author").input("alice").run()
     at.text_input(key="prompt_note").input("default window").run()
     at.button(key="prompt_save").click().run()
-    latest = Store.open().prompt("router")
+    latest = default_store().prompt("router")
     assert (latest["version"], latest["author"], latest["note"]) == (2, "alice", "default window")
     at.button(key="rollback_1").click().run()
-    latest = Store.open().prompt("router")
+    latest = default_store().prompt("router")
     assert (latest["version"], latest["text"], latest["note"]) == (3, original, "rollback to v1")
 
 
@@ -51,14 +51,14 @@ def test_try_it_runs_the_draft_on_the_current_window(app_env):
         app_env.setenv("OPENAI_BASE_URL", fake.url)
         fake.script = [{"content": "Draft says: two alerts are firing [1]."}]
         at = page("prompts")
-        draft = Store.open().prompt("assistant_system")["text"] + "\nStart every answer with 'Draft says:'."
+        draft = default_store().prompt("assistant_system")["text"] + "\nStart every answer with 'Draft says:'."
         at.text_area(key="prompt_text_assistant_system_1").input(draft).run()
         at.button(key="prompt_try").click().run()
         assert not at.exception
         system = fake.requests[-1]["body"]["messages"][0]["content"]
     assert "Start every answer with 'Draft says:'." in system
     assert any("Draft says: two alerts are firing" in m.value for m in at.markdown)
-    assert Store.open().prompt("assistant_system")["version"] == 1  # trying does not save
+    assert default_store().prompt("assistant_system")["version"] == 1  # trying does not save
 
 
 def test_prompts_cli_round_trip(tmp_path):
@@ -76,10 +76,10 @@ def test_prompts_cli_round_trip(tmp_path):
 
 
 def test_insights_page_shows_feedback_and_cost():
-    store = Store.open()
+    store = default_store()
     store.save_answer("r1", "s", "What is firing?", "a", "alerts", "gpt-4o-mini", "f", "t", [])
     store.add_feedback("r1", "s", "helpful")
-    store.audit("r1", "s", "alerts", "assistant_system", "assistant_system@v1", "gpt-4o-mini", 1000, 200, 0.00027, 850.0, "ok")
+    store.audit(AuditRecord("r1", "s", "alerts", "assistant_system", "assistant_system@v1", "gpt-4o-mini", 1000, 200, 0.00027, 850.0, "ok"))
     at = page("insights")
     shown = {m.label: m.value for m in at.metric}
     assert shown == {"Answers": "1", "Ratings": "1", "Helpful": "100%", "Model cost": "$0.00"}

@@ -16,18 +16,15 @@ from streamlit.testing.v1 import AppTest
 
 from services.reports import summary as report
 from services.reports import jobs as report_jobs
-from services.config import Settings
-from services.llm.client import ModelSettings
+from services.config import ModelSettings
 from services.sources.base import Filters
-from services.sources.demo import DemoSource
-from services.storage import Store, create_report, get_report, update_report
+from services.storage import Store
 from services.timewindow import Window, iso
-from tests.conftest import ANCHOR, oncall
+from tests.conftest import ANCHOR, oncall, runtime_for, settings_for
 from tests.fake_openai import fake_openai
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 NOTES = "Rolled back recommendation to v2.3.\n- [ ] follow up on ledger slowness with the payments team\n"
-SETTINGS = Settings(demo_now=iso(ANCHOR))
 SHIFT = Window(ANCHOR - timedelta(hours=8), ANCHOR)
 
 
@@ -57,7 +54,7 @@ def summary(store):
     # Stored answers are matched by when they were asked: put this one inside the shift.
     with store.connect() as db:
         db.execute("UPDATE answers SET created_at = ?", (iso(ANCHOR - timedelta(hours=1)),))
-    return report.build_summary(DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, store, NOTES, ZoneInfo("Asia/Seoul"))
+    return report.build_summary(runtime_for(store=store), SHIFT, Filters(), NOTES, ZoneInfo("Asia/Seoul"))
 
 
 def test_summary_holds_the_demo_incidents(summary):
@@ -78,8 +75,8 @@ def test_markdown_html_and_pdf_hold_the_same_facts(summary):
 
 
 def test_an_empty_window_still_gives_valid_documents(store):
-    empty = report.build_summary(DemoSource(SETTINGS), Window(ANCHOR - timedelta(days=400), ANCHOR - timedelta(days=399)), Filters(),
-                         SETTINGS, store)
+    empty = report.build_summary(runtime_for(store=store), Window(ANCHOR - timedelta(days=400), ANCHOR - timedelta(days=399)),
+                                 Filters())
     assert empty.empty
     for text in (report.to_markdown(empty), report.to_html(empty), pdf_text(report.to_pdf(report.to_html(empty)))):
         assert "Nothing happened in this window" in " ".join(text.split())
@@ -88,27 +85,27 @@ def test_an_empty_window_still_gives_valid_documents(store):
 def test_model_narrative_is_grounded_in_the_facts(store):
     with fake_openai() as fake:
         fake.reply = "Two alerts are still firing [2]; ledger slowed payments [4]."
-        summary = report.build_summary(DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, store, NOTES,
-                               model=ModelSettings("sk-test", fake.url, "narrator", 5))
+        narrator = settings_for(ModelSettings("sk-test", fake.url, "narrator", 5))
+        summary = report.build_summary(runtime_for(narrator, store=store), SHIFT, Filters(), NOTES)
         sent = fake.requests[-1]["body"]["messages"][1]["content"]
     assert summary.narrative.startswith("Two alerts are still firing [2]") and summary.narrative_mode == "narrator"
     assert "[4] latency on ledger" in sent and "KubePodCrashLooping" in sent
 
 
 def test_a_job_runs_in_the_background_and_is_found_after_a_reload(store):
-    job = report_jobs.start(store, DemoSource(SETTINGS), SHIFT, Filters(), SETTINGS, NOTES, ZoneInfo("UTC"), None)
+    job = report_jobs.start(runtime_for(store=store), SHIFT, Filters(), NOTES, ZoneInfo("UTC"))
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and get_report(store, job)["status"] != "done":
+    while time.monotonic() < deadline and store.report(job)["status"] != "done":
         time.sleep(0.2)
     reloaded = Store.open(f"sqlite:///{store.path}")  # what a reloaded page sees
     row = next(r for r in report_jobs.jobs(reloaded) if r["id"] == job)
     assert row["status"] == "done" and row["progress"] == 1.0
-    expected_facts(get_report(reloaded, job)["markdown"], question=False)
+    expected_facts(reloaded.report(job)["markdown"], question=False)
 
 
 def test_a_job_whose_worker_died_is_marked_failed(store):
-    job = create_report(store, iso(SHIFT.start), iso(SHIFT.end), "")
-    update_report(store, job, status="running", progress=0.4, message="reading mesh series",
+    job = store.create_report(iso(SHIFT.start), iso(SHIFT.end), "")
+    store.update_report(job, status="running", progress=0.4, message="reading mesh series",
                   heartbeat=iso(ANCHOR - timedelta(minutes=10)))
     row = next(r for r in report_jobs.jobs(store, stale_after=timedelta(seconds=30)) if r["id"] == job)
     assert row["status"] == "failed" and row["message"].startswith("the worker stopped (no heartbeat for")
@@ -142,10 +139,8 @@ def test_reports_page_generates_and_offers_downloads(app_env, tmp_path):
 
 
 def test_an_unreachable_prometheus_is_named_and_the_summary_still_produced(store):
-    settings = Settings(prometheus_url="http://127.0.0.1:9", timeout_seconds=1)
-    from services.overview import make_source
-
-    summary = report.build_summary(make_source(settings), SHIFT, Filters(), settings, store, NOTES)
+    unreachable = settings_for(prometheus_url="http://127.0.0.1:9", timeout_seconds=1)
+    summary = report.build_summary(runtime_for(unreachable, store=store), SHIFT, Filters(), NOTES)
     assert any(p.startswith("alerts: Prometheus at http://127.0.0.1:9 is unreachable") for p in summary.problems)
     markdown = report.to_markdown(summary)
     assert "Some data could not be read" in markdown and "follow up on ledger slowness" in markdown

@@ -4,9 +4,8 @@ import json
 from pathlib import Path
 
 from services.assistant.router import route, route_offline
-from services.llm.client import ModelSettings
 from services.timewindow import parse_time
-from tests.conftest import oncall
+from tests.conftest import chat_model, oncall
 from tests.fake_openai import fake_openai
 
 SET = Path(__file__).resolve().parents[1] / "data" / "eval" / "router.jsonl"
@@ -31,7 +30,7 @@ def test_model_router_is_used_when_its_answer_is_valid():
     answer = {"action_type": "alerts", "from_datetime": "2026-11-21T10:00:00+09:00", "to_datetime": "2026-11-21T11:00:00+09:00"}
     with fake_openai() as fake:
         fake.script = [{"content": json.dumps(answer)}]
-        found, mode = route("오전 10시에서 11시 사이 얼럿, token=ghp_abcdefghijklmnopqrstuvwxyz0123", now, ModelSettings("sk-test", fake.url, "router-model", 5))
+        found, mode = route("오전 10시에서 11시 사이 얼럿, token=ghp_abcdefghijklmnopqrstuvwxyz0123", now, chat_model(fake.url, "router-model", 5))
         request = fake.requests[-1]["body"]
     assert (found.to_dict(), mode) == (answer, "model")
     assert request["temperature"] == 0 and request["seed"] == 0 and request["response_format"] == {"type": "json_object"}
@@ -52,7 +51,7 @@ def test_invalid_model_answers_fall_back_to_the_rules():
     with fake_openai() as fake:
         for bad in bad_answers:
             fake.script = [bad, bad, bad]  # the client retries server errors
-            found, mode = route("지난 3시간 얼럿", now, ModelSettings("sk-test", fake.url, "router-model", 5))
+            found, mode = route("지난 3시간 얼럿", now, chat_model(fake.url, "router-model", 5))
             assert (found.to_dict(), mode) == (expected, "offline"), bad
 
 

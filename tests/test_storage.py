@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from services.llm.client import PROMPTS
+from services.llm.prompts import PROMPTS
+from services.llm.audit import AuditRecord
 from services.storage import Store, StorageError, prompt_diff
 from tests.conftest import ROOT
 
@@ -19,7 +20,7 @@ def _write_many(url: str, worker: int, n: int) -> None:
         rid = f"w{worker}-{i}"
         store.save_answer(rid, f"s{worker}", "q", "a", "alerts", "offline", "f", "t", [])
         store.add_feedback(rid, f"s{worker}", "helpful", f"comment {i}")
-        store.audit(rid, f"s{worker}", "answer", "assistant_system", "v1", "m", 10, 5, 0.001, 12.5, "ok")
+        store.audit(AuditRecord(rid, f"s{worker}", "answer", "assistant_system", "v1", "m", 10, 5, 0.001, 12.5, "ok"))
 
 
 def test_many_writers_lose_nothing(tmp_path):
@@ -75,7 +76,8 @@ def test_insights_aggregate_feedback_and_cost(tmp_path):
     for i, (action, rating) in enumerate([("alerts", "helpful"), ("alerts", "not_helpful"), ("summary", "resolved"), ("alerts", "helpful")]):
         store.save_answer(f"r{i}", "s", "What is firing?" if action == "alerts" else "Summary please", "a", action, "m", "f", "t", [])
         store.add_feedback(f"r{i}", "s", rating)
-        store.audit(f"r{i}", "s", action, "assistant_system", "assistant_system@v1", "gpt-4o-mini", 1000, 100, 0.0002, 100.0 * (i + 1), "ok")
+        store.audit(AuditRecord(f"r{i}", "s", action, "assistant_system", "assistant_system@v1", "gpt-4o-mini", 1000, 100, 0.0002,
+                                100.0 * (i + 1), "ok"))
     by_action = insights.helpfulness(insights.feedback_frame(store), "action").set_index("action")
     assert by_action.loc["alerts", "ratings"] == 3 and by_action.loc["alerts", "helpful_rate"] == pytest.approx(2 / 3)
     assert by_action.loc["summary", "helpful_rate"] == 1.0

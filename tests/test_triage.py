@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from services.assistant.triage import group_errors, suggest
 from services.knowledge import indexing as kb
-from services.llm.client import ModelSettings
+from tests.conftest import chat_model, settings_for
 from tests.fake_openai import fake_openai
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -27,7 +27,7 @@ LOG = """2026-11-21T19:02:03.123Z ERROR upstream connect error or disconnect/res
 
 @pytest.fixture(scope="module")
 def index(bundled_index_dir):
-    return kb.load_index(bundled_index_dir), bundled_index_dir
+    return kb.load_index(settings_for().knowledge, bundled_index_dir), bundled_index_dir
 
 
 def test_error_lines_are_grouped_by_template():
@@ -50,7 +50,7 @@ def test_offline_suggestions_cite_the_right_runbooks(index):
 def test_model_suggestion_is_grounded_and_redacted(index):
     with fake_openai() as fake:
         fake.reply = "Likely UF: the recommendation pods refuse connections [1]. Check the pods [1]."
-        group = suggest(group_errors(LOG)[1], index[0], ModelSettings("sk-test", fake.url, "triage-model", 5))
+        group = suggest(group_errors(LOG)[1], index[0], chat_model(fake.url, "triage-model", 5))
         sent = json.dumps(fake.requests[-1]["body"]["messages"])
     assert group.mode == "triage-model" and group.suggestion.startswith("Likely UF")
     assert "backoff limit" in sent and "hunter2hunter2" not in sent
@@ -81,14 +81,14 @@ def test_triage_page_posts_to_slack_only_after_confirmation(app_env):
         assert not at.exception
         assert any(s.value == "2 error groups" for s in at.subheader)
         assert any("istio/Envoy503ResponseFlags.md" in c.value for c in at.caption)
-        at.button(key="triage_post_0").click().run()
+        at.button(key="slack_triage_0").click().run()
         assert _Slack.posts == []  # asked, not posted
-        at.button(key="triage_yes_0").click().run()
+        at.button(key="slack_yes_triage_0").click().run()
         assert len(_Slack.posts) == 1
         message = _Slack.posts[0]["text"]
         assert message.startswith("*3× <TS> ERROR upstream connect error") and "istio/Envoy503ResponseFlags.md" in message
-        at.button(key="triage_post_1").click().run()
-        at.button(key="triage_yes_1").click().run()
+        at.button(key="slack_triage_1").click().run()
+        at.button(key="slack_yes_triage_1").click().run()
         assert len(_Slack.posts) == 2 and "hunter2hunter2" not in _Slack.posts[1]["text"]
     finally:
         server.shutdown()

@@ -7,9 +7,11 @@ window by the sources; an interval that starts exactly at the window's start beg
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
+from services.config import AlertSettings
 from services.sources.frames import interval_frame
 from services.timewindow import Window
 
@@ -193,3 +195,21 @@ def analyse(
     frame = _annotated(intervals, window)
     stats = _per_identity(frame)
     return _flapping(stats, min_transitions), _likely_false(frame, stats, max_minutes, min_count), _top_offenders(stats, limit)
+
+
+@dataclass
+class AlertView:
+    """Everything the pages show about a window's alert intervals."""
+
+    intervals: pd.DataFrame
+    firing: pd.DataFrame
+    flapping: pd.DataFrame
+    likely_false: pd.DataFrame
+    offenders: pd.DataFrame
+
+
+def analyse_alerts(intervals: pd.DataFrame, window: Window, settings: AlertSettings) -> AlertView:
+    noisy, false_alerts, offenders = analyse(
+        intervals, window, settings.flap_min_transitions, settings.false_alert_max_minutes, settings.false_alert_min_count
+    )
+    return AlertView(intervals, firing_now(intervals), noisy, false_alerts, offenders)

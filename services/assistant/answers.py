@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-import json
+import logging
+from collections import deque
+import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.assistant import offline
 from services.assistant.context import Context, Source, build_context
-from services.assistant.model import ModelRun, Proposal, messages_for, stream_answer
+from services.assistant.model import ModelRun, messages_for, stream_answer
 from services.assistant.router import Route, route
-from services.config import Settings
-from services.overview import make_alertmanager
-from services.knowledge.index import KnowledgeIndex
-from services.llm.client import ModelSettings, audit, prompt, prompt_version
-from services.integrations.slack import post, webhook_url
-from services.sources.base import Filters, MetricSource, SourceError
-from services.timewindow import Window, parse_time
+from services.assistant.tools import Proposal, ToolCall
+from services.runtime import Runtime
+from services.sources.base import Filters
+from services.storage import StorageError
+from services.timewindow import Window
 
 CONTEXT_BUDGET_TOKENS = 3000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Answer:
     proposals: list[Proposal] = field(default_factory=list)
     route_mode: str = "offline"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "answer": self.text,
             "action_type": self.action_type,
@@ -69,15 +71,15 @@ class Question:
 
 
 def prepare(
-    text: str, now: datetime, source: MetricSource, settings: Settings, index: KnowledgeIndex | None,
-    model: ModelSettings | None, page: str = "Overview", filters: Filters = Filters(), tz: ZoneInfo = ZoneInfo("UTC"),
-    window: Window | None = None, session: str = "",
+    text: str, now: datetime, runtime: Runtime, page: str = "Overview", filters: Filters = Filters(),
+    tz: ZoneInfo = ZoneInfo("UTC"), window: Window | None = None, session: str = "",
 ) -> Question:
     """Route `text` (an explicit `window` wins over the routed one) and gather its context."""
     request_id = uuid.uuid4().hex[:12]
-    routed, mode = route(text, now, model, request_id, session)
+    routed, mode = route(text, now, runtime.model, request_id, session)
     chosen = window or Window(routed.start, routed.end)
-    context = build_context(text, routed.action_type, page, source, chosen, filters, settings, index, tz)
+    log.info("request %s: %s routed to %s (%s) for %s", request_id, session or "-", routed.action_type, mode, chosen.to_dict())
+    context = build_context(text, routed.action_type, page, runtime, chosen, filters, tz)
     return Question(text, routed, mode, context, request_id)
 
 
@@ -94,121 +96,75 @@ class ModelAnswer:
     a notice saying why.
     """
 
-    def __init__(self, q: Question, model: ModelSettings, history: list[dict], source: MetricSource,
-                 settings: Settings, index: KnowledgeIndex | None, session: str = "", system_prompt: str | None = None):
+    def __init__(self, q: Question, runtime: Runtime, history: list[dict], session: str = "",
+                 system_prompt: str | None = None):
         """`system_prompt` replaces the stored one (the Prompts page's "try it")."""
-        self.q, self.model, self.session = q, model, session
-        system = system_prompt if system_prompt is not None else prompt("assistant_system")
-        self.messages = messages_for(model, system, q.context.render(CONTEXT_BUDGET_TOKENS), history, q.text)
-        self.tools = read_only_tools(q, source, settings, index)
+        if runtime.model is None:
+            raise ValueError("no model configured")
+        self.q, self.model, self.session = q, runtime.model, session
+        system = system_prompt if system_prompt is not None else self.model.prompt("assistant_system")
+        self.messages = messages_for(self.model, system, q.context.render(CONTEXT_BUDGET_TOKENS), history, q.text)
+        self.tool_call = ToolCall(runtime, q.context, request_id=q.request_id)
         self.run = ModelRun()
         self.result: Answer | None = None
+
+    def _audit(self, started: float, outcome: str) -> None:
+        self.model.audit("assistant_system", self.run.tokens_in, self.run.tokens_out, (time.perf_counter() - started) * 1000,
+                         outcome, self.q.request_id, self.session, self.q.route.action_type)
 
     def stream(self) -> Iterator[str]:
         import openai
 
         started = time.perf_counter()
         try:
-            yield from stream_answer(self.model, self.messages, self.tools, self.run)
+            yield from stream_answer(self.model, self.messages, self.tool_call, self.run)
         except openai.APIError as exc:
-            fallback = answer_offline(self.q, notice=f"{self.model.model} did not answer ({exc.__class__.__name__}); this is the offline answer.")
+            log.warning("request %s: %s failed (%s); answering offline", self.q.request_id, self.model.name, exc.__class__.__name__)
+            fallback = answer_offline(self.q, notice=f"{self.model.name} did not answer ({exc.__class__.__name__}); this is the offline answer.")
             self.result = fallback
-            audit("assistant_system", self.model, self.run.tokens_in, self.run.tokens_out, (time.perf_counter() - started) * 1000,
-                  f"fallback: {exc.__class__.__name__}", self.q.request_id, self.session, self.q.route.action_type)
+            self._audit(started, f"fallback: {exc.__class__.__name__}")
             yield f"\n\n> {fallback.notice}\n\n{fallback.text}" if self.run.text else f"> {fallback.notice}\n\n{fallback.text}"
             return
         text = self.run.text.strip() or ("I don't know." if offline.language(self.q.text) == "en" else "모르겠습니다.")
         self.result = Answer(
-            text, self.q.route.action_type, self.q.context.window, offline.cited(text, self.q.context.sources), self.model.model,
-            prompt_version("assistant_system"), self.q.request_id, self.run.tokens_in, self.run.tokens_out,
+            text, self.q.route.action_type, self.q.context.window, offline.cited(text, self.q.context.sources), self.model.name,
+            self.model.prompt_version("assistant_system"), self.q.request_id, self.run.tokens_in, self.run.tokens_out,
             self.model.cost(self.run.tokens_in, self.run.tokens_out), notice=self.run.error, proposals=self.run.proposals,
             route_mode=self.q.route_mode,
         )
-        audit("assistant_system", self.model, self.run.tokens_in, self.run.tokens_out, (time.perf_counter() - started) * 1000,
-              self.run.error or "ok", self.q.request_id, self.session, self.q.route.action_type)
+        self._audit(started, self.run.error or "ok")
 
     def answer(self) -> Answer:
-        for _ in self.stream():
-            pass
+        """The whole answer, without streaming it anywhere."""
+        deque(self.stream(), maxlen=0)  # consume the stream; it fills self.result
         assert self.result is not None
         return self.result
 
 
-def read_only_tools(q: Question, source: MetricSource, settings: Settings, index: KnowledgeIndex | None) -> dict:
-    """The functions behind the model's read-only tools; they answer with JSON text."""
-
-    def window_of(args: dict) -> tuple[Window, Filters]:
-        w = q.context.window
-        try:
-            start = parse_time(args["from"]) if args.get("from") else w.start
-            end = parse_time(args["to"]) if args.get("to") else w.end
-            chosen = Window(start, end)
-        except ValueError:
-            chosen = w
-        filters = Filters(
-            (args["cluster"],) if args.get("cluster") else q.context.filters.clusters,
-            (args["namespace"],) if args.get("namespace") else q.context.filters.namespaces,
-        )
-        return chosen, filters
-
-    def facts(action: str, keys: list[str]):
-        def run(args: dict) -> str:
-            window, filters = window_of(args)
-            try:
-                ctx = build_context(q.text, action, q.context.page, source, window, filters, settings, None, q.context.tz)
-            except SourceError as exc:
-                return json.dumps({"error": str(exc)})
-            data = {k: getattr(ctx.facts, k) for k in keys}
-            return json.dumps({"window": window.to_dict(), **data}, default=str, ensure_ascii=False)
-        return run
-
-    def search(args: dict) -> str:
-        hits = index.search(str(args.get("query", "")), 4, include_internal=False) if index else []
-        return json.dumps([{"source": h.source, "section": h.section, "text": h.text} for h in hits], ensure_ascii=False)
-
-    return {
-        "get_alerts": facts("alerts", ["firing", "flapping", "likely_false"]),
-        "get_latency": facts("istio_p99_latency", ["worst_p99", "incidents"]),
-        "get_errors": facts("istio_http_errors", ["worst_errors", "incidents"]),
-        "search_runbooks": search,
-    }
-
-
-def execute(proposal: Proposal, settings: Settings, user: str = "oncall-dashboard") -> str:
-    """Run a confirmed side effect; returns what was done. Raises SourceError or SlackError."""
-    if proposal.tool == "create_silence":
-        client = make_alertmanager(settings)
-        if client is None:
-            raise SourceError("ALERTMANAGER_URL is not set: silences cannot be created")
-        args = proposal.arguments
-        silence = client.create_silence(dict(args["matchers"]), int(args["duration_minutes"]), str(args["comment"]), user)
-        return f"silence {silence} created for {int(args['duration_minutes'])} min"
-    if proposal.tool == "post_to_slack":
-        url = webhook_url()
-        if not url:
-            raise SourceError("SLACK_WEBHOOK_URL is not set: nothing was posted")
-        post(url, str(proposal.arguments["title"]), str(proposal.arguments["text"]))
-        return "posted to Slack"
-    raise SourceError(f"unknown action {proposal.tool}")
-
-
-def ask(
-    text: str, now: datetime, source: MetricSource, settings: Settings, index: KnowledgeIndex | None,
-    model: ModelSettings | None, history: list[dict] | None = None, session: str = "cli", **where,
-) -> Answer:
+def ask(text: str, now: datetime, runtime: Runtime, history: list[dict] | None = None, session: str = "cli",
+        **where: Any) -> Answer:
     """The whole flow without streaming (the CLI): model answer when configured, else offline."""
-    q = prepare(text, now, source, settings, index, model, session=session, **where)
-    answer = answer_offline(q) if model is None else ModelAnswer(q, model, history or [], source, settings, index, session).answer()
-    record(answer, text, session)
+    q = prepare(text, now, runtime, session=session, **where)
+    answer = answer_offline(q) if runtime.model is None else ModelAnswer(q, runtime, history or [], session).answer()
+    record(answer, text, session, runtime)
     return answer
 
 
-def record(answer: Answer, question: str, session: str) -> None:
-    """Keep the question and answer (for feedback and shift summaries); storage problems are not fatal."""
-    from services.storage import Store, StorageError
+def record(answer: Answer, question: str, session: str, runtime: Runtime) -> str | None:
+    """Keep the question and answer (for feedback and shift summaries).
 
+    The answer has already reached the user; a storage problem is logged and returned, for the
+    caller to show, never raised.
+    """
+    if runtime.store is None:
+        problem = f"the answer was not stored: {runtime.store_problem or 'no database'}"
+        log.error("request %s: %s", answer.request_id, problem)
+        return problem
+    window = answer.window.to_dict()
     try:
-        Store.open().save_answer(answer.request_id, session, question, answer.text, answer.action_type, answer.mode,
-                                 answer.window.to_dict()["from"], answer.window.to_dict()["to"], answer.to_dict()["citations"])
-    except (StorageError, OSError):
-        pass
+        runtime.store.save_answer(answer.request_id, session, question, answer.text, answer.action_type, answer.mode,
+                                  window["from"], window["to"], answer.to_dict()["citations"])
+    except (StorageError, OSError, sqlite3.Error) as exc:
+        log.error("request %s: answer not stored: %s", answer.request_id, exc)
+        return f"the answer was not stored: {exc}"
+    return None

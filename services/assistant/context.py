@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from services.alerts.analysis import analyse_alerts
 from services.config import Settings
-from services.overview import analyse_alerts, overview_data, worst
+from services.overview import overview_data, worst
 from services.knowledge.index import Hit, KnowledgeIndex
 from services.mesh.incidents import incidents
 from services.sources.base import Filters, MetricSource, SourceError
+from services.runtime import Runtime
 from services.timewindow import Window, auto_step
 
 RUNBOOK_HITS = 4
@@ -104,7 +106,7 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
     if isinstance(parts["intervals"], SourceError):
         facts.errors.append(f"alerts: {parts['intervals']}")
     else:
-        view = analyse_alerts(parts["intervals"], window, settings)
+        view = analyse_alerts(parts["intervals"], window, settings.alerts)
         facts.firing = [{"alertname": r["alertname"], "severity": r["severity"], "service": r["service"],
                          "namespace": r["namespace"], "cluster": r["cluster"], "since": r["since"]}
                         for r in view.firing.to_dict("records")]
@@ -120,7 +122,7 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
         setattr(facts, target, [{"service": r["service"], "namespace": r["namespace"], "cluster": r["cluster"], "value": float(r[column])}
                                 for r in rows.to_dict("records")])
     if with_series:
-        step = auto_step(window, settings.step_seconds)
+        step = auto_step(window, settings.sources.step_seconds)
         try:
             found = incidents(source.latency_series(window, step, filters, "service"),
                               source.traffic_series(window, step, filters, "service"), step)
@@ -190,9 +192,12 @@ def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, acti
 
 
 def build_context(
-    question: str, action: str, page: str, source: MetricSource, window: Window, filters: Filters,
-    settings: Settings, index: KnowledgeIndex | None, tz: ZoneInfo,
+    question: str, action: str, page: str, runtime: Runtime, window: Window, filters: Filters, tz: ZoneInfo,
+    with_runbooks: bool = True,
 ) -> Context:
+    """The facts of `window` for the action, and the runbook passages that fit the question."""
+    source, settings = runtime.source, runtime.settings
+    index = runtime.index if with_runbooks else None
     with_series = action in ("summary", "istio_p99_latency", "istio_http_errors")
     facts = _facts(source, window, filters, settings, with_series) if action != "unknown" else Facts()
     sources: list[Source] = []

@@ -7,22 +7,24 @@ groundedness and relevance. Answers rated Not helpful can be exported as new cas
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from services.assistant.router import route
 from services.assistant.answers import ask, prepare
-from services.config import DATA_DIR, Settings
+from services.config import DATA_DIR
 from services.knowledge.recall import load_cases, score
-from services.knowledge.index import KnowledgeIndex
-from services.llm.client import ModelError, ModelSettings, complete
-from services.sources.base import MetricSource
+from services.llm.client import ChatModel, ModelError, complete
+from services.llm.prompts import render
+from services.runtime import Runtime
 from services.storage import Store
 from services.timewindow import parse_time
 
 SETS = DATA_DIR / "eval"
 KEYS = ("action_type", "from_datetime", "to_datetime")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,8 +41,11 @@ class EvalReport:
         return self.__dict__
 
 
-def run(sets: Path, source: MetricSource, settings: Settings, index: KnowledgeIndex, now: datetime,
-        model: ModelSettings | None) -> EvalReport:
+def run(sets: Path, runtime: Runtime, now: datetime) -> EvalReport:
+    """Every labelled set in `sets`, scored; `failures` names each miss."""
+    model, index = runtime.model, runtime.index
+    if index is None:
+        raise ValueError("the evaluation needs a runbook index")
     failures: list[str] = []
     router_cases = load_cases(sets / "router.jsonl")
     right = 0
@@ -58,14 +63,15 @@ def run(sets: Path, source: MetricSource, settings: Settings, index: KnowledgeIn
     answer_cases = load_cases(sets / "answers.jsonl")
     found = total = 0
     grades = []
+    offline = replace(runtime, model=None, index_loader=lambda: index)  # the judge's context, routed by the rules
     for case in answer_cases:
-        answer = ask(case["q"], now, source, settings, index, model, session="eval")
+        answer = ask(case["q"], now, runtime, session="eval")
         hits = [fact for fact in case["expected"] if fact in answer.text]
         found, total = found + len(hits), total + len(case["expected"])
         if len(hits) < len(case["expected"]):
             failures.append(f"answer: {case['q']!r} misses {sorted(set(case['expected']) - set(hits))}")
         if model is not None:
-            grade = judge(case["q"], answer.text, prepare(case["q"], now, source, settings, index, None).context.render(3000), model)
+            grade = judge(case["q"], answer.text, prepare(case["q"], now, offline).context.render(3000), model)
             if grade:
                 grades.append(grade)
     judged = None
@@ -74,16 +80,18 @@ def run(sets: Path, source: MetricSource, settings: Settings, index: KnowledgeIn
     return EvalReport(right / len(router_cases), len(router_cases), retrieval, found / max(total, 1), len(answer_cases), judged, failures)
 
 
-def judge(question: str, answer: str, context: str, model: ModelSettings) -> dict | None:
+def judge(question: str, answer: str, context: str, model: ChatModel) -> dict | None:
     """The model's 1-5 grades of an answer, or None if it gives no valid grade."""
     try:
-        raw = complete(model, "judge", f"QUESTION\n{question}\n\nCONTEXT\n{context}\n\nANSWER\n{answer}",
+        raw = complete(model, "judge", render("judge", question=question, context=context, answer=answer),
                        response_format={"type": "json_object"}, session="eval")
         grade = json.loads(raw)
         if all(isinstance(grade.get(k), (int, float)) and 1 <= grade[k] <= 5 for k in ("groundedness", "relevance")):
             return grade
-    except (ModelError, ValueError):
-        pass
+    except (ModelError, ValueError) as exc:
+        log.warning("the judge gave no grade: %s", exc)
+        return None
+    log.warning("the judge's grade is out of range: %s", raw[:200])
     return None
 
 

@@ -7,52 +7,18 @@ exponential backoff; when it gives up, the caller falls back to the offline answ
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any
 
 from services.assistant.context import estimate_tokens
-from services.llm.client import ModelSettings, client
+from services.assistant.tools import TOOLS, Proposal, ToolCall, schemas
+from services.llm.client import ChatModel, client
+from services.llm.prompts import render
 from services.llm.redact import redact
 
 MAX_TOOL_ROUNDS = 4
 ANSWER_RESERVE_TOKENS = 1500
-
-_WINDOW_PARAMS = {
-    "from": {"type": "string", "description": "window start, ISO 8601 (default: the window on screen)"},
-    "to": {"type": "string", "description": "window end, ISO 8601 (default: the window on screen)"},
-    "cluster": {"type": "string", "description": "only this cluster"},
-    "namespace": {"type": "string", "description": "only this namespace"},
-}
-
-
-def _tool(name: str, description: str, properties: dict, required: list[str] | None = None) -> dict:
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": {
-        "type": "object", "properties": properties, "required": required or []}}}
-
-
-READ_ONLY_TOOLS = [
-    _tool("get_alerts", "Alerts firing, flapping and likely false in a window.", _WINDOW_PARAMS),
-    _tool("get_latency", "Worst p99 latency services and latency incidents in a window.", _WINDOW_PARAMS),
-    _tool("get_errors", "Worst 5xx ratio services and 5xx incidents in a window.", _WINDOW_PARAMS),
-    _tool("search_runbooks", "Search the team's runbooks.", {"query": {"type": "string"}}, ["query"]),
-]
-SIDE_EFFECT_TOOLS = [
-    _tool("create_silence", "Propose an Alertmanager silence; the engineer must confirm it.", {
-        "matchers": {"type": "object", "description": "label name -> exact value, e.g. {\"alertname\": \"X\"}"},
-        "duration_minutes": {"type": "integer"}, "comment": {"type": "string"}}, ["matchers", "duration_minutes", "comment"]),
-    _tool("post_to_slack", "Propose posting a message to the team's Slack channel; the engineer must confirm it.", {
-        "title": {"type": "string"}, "text": {"type": "string"}}, ["title", "text"]),
-]
-SIDE_EFFECTS = {t["function"]["name"] for t in SIDE_EFFECT_TOOLS}
-
-
-@dataclass
-class Proposal:
-    """A side effect the model asked for; nothing happens until the engineer confirms it."""
-
-    tool: str
-    arguments: dict
-
 
 @dataclass
 class ModelRun:
@@ -80,29 +46,29 @@ def trim_history(history: list[dict], budget_tokens: int) -> list[dict]:
     return kept
 
 
-def messages_for(settings: ModelSettings, system: str, context: str, history: list[dict], question: str) -> list[dict]:
+def messages_for(model: ChatModel, system: str, context: str, history: list[dict], question: str) -> list[dict]:
     fixed = estimate_tokens(system) + estimate_tokens(context) + estimate_tokens(question) + ANSWER_RESERVE_TOKENS
-    past = trim_history(history, max(0, settings.context_tokens - fixed))
-    messages = [{"role": "system", "content": system}, {"role": "system", "content": f"CONTEXT\n\n{context}"}]
+    past = trim_history(history, max(0, model.settings.context_tokens - fixed))
+    messages = [{"role": "system", "content": system}, {"role": "system", "content": render("context", context=context)}]
     messages += past + [{"role": "user", "content": question}]
     return [{**m, "content": redact(m["content"])} for m in messages]
 
 
-def stream_answer(
-    settings: ModelSettings, messages: list[dict], tools: dict[str, Callable[[dict], str]], run: ModelRun
-) -> Iterator[str]:
+def stream_answer(model: ChatModel, messages: list[dict], tool_call: ToolCall, run: ModelRun) -> Iterator[str]:
     """Yield the answer's text as it streams; `run` collects usage, tool calls and proposals.
 
     Raises openai.APIError when the model cannot be reached after the client's retries.
     """
-    api = client(settings)
-    options = {"seed": settings.seed} if settings.seed is not None else {}
+    api = client(model)
+    settings = model.settings
+    options: dict[str, Any] = {"seed": settings.seed} if settings.seed is not None else {}
     for _ in range(MAX_TOOL_ROUNDS):
         stream = api.chat.completions.create(
             model=settings.model, messages=messages, temperature=settings.temperature, stream=True,
-            stream_options={"include_usage": True}, tools=READ_ONLY_TOOLS + SIDE_EFFECT_TOOLS, **options,
+            stream_options={"include_usage": True}, tools=schemas(), **options,
         )
-        content, calls = "", {}
+        content = ""
+        calls: dict[int, dict[str, str]] = {}
         for chunk in stream:
             if chunk.usage:
                 run.tokens_in += chunk.usage.prompt_tokens or 0
@@ -123,20 +89,22 @@ def stream_answer(
             return
         messages.append({"role": "assistant", "content": content or None, "tool_calls": [
             {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}} for c in calls.values()]})
-        for call in calls.values():
-            run.tool_calls.append(call["name"])
-            messages.append({"role": "tool", "tool_call_id": call["id"], "content": redact(_call_tool(call, tools, run))})
+        for requested in calls.values():
+            run.tool_calls.append(requested["name"])
+            messages.append({"role": "tool", "tool_call_id": requested["id"],
+                             "content": redact(_call_tool(requested, tool_call, run))})
     run.error = "the model kept calling tools; stopped after 4 rounds"
 
 
-def _call_tool(call: dict, tools: dict[str, Callable[[dict], str]], run: ModelRun) -> str:
+def _call_tool(requested: dict[str, str], tool_call: ToolCall, run: ModelRun) -> str:
+    tool = TOOLS.get(requested["name"])
+    if tool is None:
+        return f"error: no tool named {requested['name']}"
     try:
-        arguments = json.loads(call["arguments"] or "{}")
+        arguments = json.loads(requested["arguments"] or "{}")
     except json.JSONDecodeError:
         return "error: arguments are not valid JSON"
-    if call["name"] in SIDE_EFFECTS:
-        run.proposals.append(Proposal(call["name"], arguments))
+    if tool.side_effect:
+        run.proposals.append(Proposal(tool.name, arguments))
         return "Proposed to the engineer. It runs only if they confirm it in the dashboard; tell them what you proposed."
-    if call["name"] not in tools:
-        return f"error: no tool named {call['name']}"
-    return tools[call["name"]](arguments)
+    return tool.run(tool_call, arguments)

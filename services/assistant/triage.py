@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from services.assistant.context import ACTIONABLE, Source
 from services.assistant.offline import runbook_steps
 from services.knowledge.index import KnowledgeIndex
-from services.llm.client import ModelError, ModelSettings, complete
+from services.llm.client import ChatModel, ModelError, complete
+from services.llm.prompts import render
 from services.llm.redact import redact
 
 MAX_LINES = 200_000
@@ -71,7 +72,7 @@ def _query(group: Group) -> str:
     return re.sub(r"<[A-Z]+>", " ", group.template)
 
 
-def suggest(group: Group, index: KnowledgeIndex | None, model: ModelSettings | None, lang: str = "en") -> Group:
+def suggest(group: Group, index: KnowledgeIndex | None, model: ChatModel | None, lang: str = "en") -> Group:
     """A fix for the group from the best runbooks: the model's grounded answer, else their steps."""
     hits = index.search(_query(group), 3, include_internal=False) if index else []
     sources = [Source(n, "runbook", h.source, h.section, h.text)
@@ -83,9 +84,9 @@ def suggest(group: Group, index: KnowledgeIndex | None, model: ModelSettings | N
         return group
     if model is not None:
         passages = "\n\n".join(f"[{s.n}] {s.source} / {s.section}\n{s.text}" for s in sources)
-        user = f"ERROR GROUP ({group.count} lines), template:\n{group.template}\nSample:\n{group.sample}\n\nRUNBOOK PASSAGES\n\n{passages}"
+        user = render("triage", count=group.count, template=group.template, sample=group.sample, passages=passages)
         try:
-            group.suggestion, group.mode = complete(model, "triage_system", user), model.model
+            group.suggestion, group.mode = complete(model, "triage_system", user), model.name
             return group
         except ModelError as exc:
             group.mode = f"offline ({exc})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import requests
 
-from services.config import Settings
+from services.config import SourceSettings
 from services.sources.base import SourceError, SourceStatus
 from services.sources.frames import labels_key, service_of
 from services.sources.prometheus import describe_failure, session_for
@@ -21,7 +21,7 @@ def _matcher_text(m: dict) -> str:
 
 
 class AlertmanagerClient:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: SourceSettings):
         if not settings.alertmanager_url:
             raise SourceError("ALERTMANAGER_URL is not set")
         self.url = settings.alertmanager_url

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import requests
 
 from services.llm.redact import redact
@@ -11,11 +9,6 @@ from services.llm.redact import redact
 
 class SlackError(RuntimeError):
     """The message was not posted; the message says why."""
-
-
-def webhook_url(env: dict[str, str] | None = None) -> str | None:
-    env = dict(os.environ) if env is None else env
-    return env.get("SLACK_WEBHOOK_URL") or None
 
 
 def post(url: str, title: str, text: str, links: list[str] | None = None, timeout: float = 10.0) -> None:

@@ -7,11 +7,11 @@ inside the wheel (about 33 MB) and it runs in numpy, so it works offline on any 
 
 from __future__ import annotations
 
-import os
 from typing import Protocol
 
 import numpy as np
 
+from services.config import KnowledgeSettings
 from services.knowledge.documents import KnowledgeError
 
 BATCH = 64
@@ -85,17 +85,8 @@ class OpenAIEmbedder:
         return vectors
 
 
-def make_embedder(env: dict[str, str] | None = None) -> Embedder:
+def make_embedder(settings: KnowledgeSettings) -> Embedder:
     """ONCALL_EMBEDDER=local (default) or openai (ONCALL_EMBEDDING_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL)."""
-    env = dict(os.environ) if env is None else env
-    kind = env.get("ONCALL_EMBEDDER", "local").strip().lower() or "local"
-    if kind == "local":
-        return LocalEmbedder()
-    if kind == "openai":
-        return OpenAIEmbedder(
-            env.get("ONCALL_EMBEDDING_MODEL") or "text-embedding-3-small",
-            env.get("OPENAI_API_KEY"),
-            env.get("OPENAI_BASE_URL") or None,
-        )
-    raise KnowledgeError(f"ONCALL_EMBEDDER={kind!r}: use 'local' or 'openai'")
-
+    if settings.embedder == "openai":
+        return OpenAIEmbedder(settings.embedding_model, settings.api_key, settings.base_url)
+    return LocalEmbedder()

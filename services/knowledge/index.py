@@ -8,7 +8,6 @@ A rebuild re-embeds only documents whose content hash changed.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import bm25s
 import faiss
 import numpy as np
 
-from services.config import DATA_DIR, PROJECT_ROOT
+from services.config import DATA_DIR, KnowledgeSettings
 from services.knowledge.chunks import Chunk, alert_names, chunk_document
 from services.knowledge.documents import KnowledgeError, Root, Skipped, scan_all
 from services.knowledge.embedders import BATCH, Embedder
@@ -40,19 +39,10 @@ Progress = Callable[[int, int, str], None]
 faiss.omp_set_num_threads(1)
 
 
-def default_index_dir() -> Path:
-    return Path(os.environ.get("ONCALL_INDEX_DIR") or (Path(os.environ.get("ONCALL_DATA_DIR") or PROJECT_ROOT / "var") / "kb"))
-
-
-def configured_roots(env: dict[str, str] | None = None) -> list[Root]:
-    """Bundled runbooks, then ONCALL_RUNBOOK_DIRS and ONCALL_INTERNAL_RUNBOOK_DIRS (os.pathsep lists)."""
-    env = dict(os.environ) if env is None else env
-    roots = [Root(p.resolve()) for p in BUNDLED_ROOTS]
-    for var, internal in (("ONCALL_RUNBOOK_DIRS", False), ("ONCALL_INTERNAL_RUNBOOK_DIRS", True)):
-        for part in (env.get(var) or "").split(os.pathsep):
-            if part.strip():
-                roots.append(Root(Path(part.strip()).expanduser().resolve(), internal))
-    return roots
+def configured_roots(settings: KnowledgeSettings) -> list[Root]:
+    """Bundled runbooks, then ONCALL_RUNBOOK_DIRS and ONCALL_INTERNAL_RUNBOOK_DIRS."""
+    return ([Root(p.resolve()) for p in BUNDLED_ROOTS] + [Root(p) for p in settings.runbook_dirs]
+            + [Root(p, internal=True) for p in settings.internal_runbook_dirs])
 
 
 @dataclass

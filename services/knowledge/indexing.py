@@ -4,29 +4,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.config import KnowledgeSettings
 from services.knowledge.documents import Document, Root, Skipped, scan_all
 from services.knowledge.embedders import Embedder, make_embedder
-from services.knowledge.index import BuildReport, KnowledgeIndex, Progress, configured_roots, default_index_dir
+from services.knowledge.index import BuildReport, KnowledgeIndex, Progress, configured_roots
 from services.knowledge.quality import Finding, check_document
-from services.llm.client import ModelSettings, complete
+from services.llm.client import ChatModel, complete
+from services.llm.prompts import render
 
 
-def roots_from(paths: list[str] | None, internal: list[str] | None = None) -> list[Root]:
+def roots_from(settings: KnowledgeSettings, paths: list[str] | None = None, internal: list[str] | None = None) -> list[Root]:
     """The given folders, or the configured ones (bundled + ONCALL_*RUNBOOK_DIRS) when none are."""
     if not paths and not internal:
-        return configured_roots()
+        return configured_roots(settings)
     return [Root(Path(p).expanduser().resolve()) for p in paths or []] + [
         Root(Path(p).expanduser().resolve(), internal=True) for p in internal or []
     ]
 
 
-def build_index(roots: list[Root], index_dir: Path | None = None, embedder: Embedder | None = None,
-          progress: Progress | None = None) -> tuple[KnowledgeIndex, BuildReport]:
-    return KnowledgeIndex.build(roots, index_dir or default_index_dir(), embedder or make_embedder(), progress)
+def build_index(settings: KnowledgeSettings, roots: list[Root] | None = None, index_dir: Path | None = None,
+                embedder: Embedder | None = None, progress: Progress | None = None) -> tuple[KnowledgeIndex, BuildReport]:
+    """Build or update the index (only changed documents are re-embedded)."""
+    return KnowledgeIndex.build(roots if roots is not None else configured_roots(settings), index_dir or settings.index_dir,
+                                embedder or make_embedder(settings), progress)
 
 
-def load_index(index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:
-    return KnowledgeIndex.load(index_dir or default_index_dir(), embedder or make_embedder())
+def load_index(settings: KnowledgeSettings, index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:
+    return KnowledgeIndex.load(index_dir or settings.index_dir, embedder or make_embedder(settings))
+
+
+def load_or_build_index(settings: KnowledgeSettings, index_dir: Path | None = None) -> KnowledgeIndex:
+    """The index, built from the configured folders first if there is none yet."""
+    directory = index_dir or settings.index_dir
+    if not (directory / "manifest.json").is_file():
+        return build_index(settings, index_dir=directory)[0]
+    return load_index(settings, directory)
 
 
 def check_runbooks(roots: list[Root]) -> tuple[list[Document], list[Finding], list[Skipped]]:
@@ -36,15 +48,6 @@ def check_runbooks(roots: list[Root]) -> tuple[list[Document], list[Finding], li
     return documents, findings, skipped
 
 
-def review_runbook(settings: ModelSettings, doc: Document) -> str:
+def review_runbook(model: ChatModel, doc: Document) -> str:
     """An LLM review of one runbook (its text redacted before it is sent)."""
-    return complete(settings, "runbook_review", f"# {doc.title}\n\n{doc.body}")
-
-
-def load_or_build_index(index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:
-    """The index, built from the configured folders first if there is none yet."""
-    directory = index_dir or default_index_dir()
-    embedder = embedder or make_embedder()
-    if not (directory / "manifest.json").is_file():
-        return build_index(configured_roots(), directory, embedder)[0]
-    return load_index(directory, embedder)
+    return complete(model, "runbook_review", render("runbook_review", title=doc.title, body=doc.body))

@@ -7,27 +7,25 @@ Exports as Markdown, as one self-contained HTML file (charts included, opens off
 from __future__ import annotations
 
 import html
-import os
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.express as px
 
-from services.alerts.analysis import counts_by
-from services.config import Settings
-from services.overview import analyse_alerts
-from services.llm.client import ModelError, ModelSettings, complete
+from services.alerts.analysis import analyse_alerts, counts_by
+from services.llm.client import ChatModel, ModelError, complete
+from services.llm.prompts import render
 from services.mesh.incidents import incidents as find_incidents
-from services.sources.base import Filters, MetricSource, SourceError
+from services.runtime import Runtime
+from services.sources.base import Filters, SourceError
 from services.sources.frames import interval_frame
-from services.storage import Store
 from services.timewindow import Window, auto_step, iso, utcnow
 
 Progress = Callable[[float, str], None]
@@ -68,11 +66,12 @@ def _t(moment, tz: ZoneInfo) -> str:
 
 
 def build_summary(
-    source: MetricSource, window: Window, filters: Filters, settings: Settings, store: Store | None, notes: str = "",
-    tz: ZoneInfo = ZoneInfo("UTC"), model: ModelSettings | None = None, progress: Progress | None = None,
+    runtime: Runtime, window: Window, filters: Filters, notes: str = "", tz: ZoneInfo = ZoneInfo("UTC"),
+    progress: Progress | None = None,
 ) -> ShiftSummary:
     """Gather everything for the window; a part that cannot be read is named, the rest kept."""
     step = progress or (lambda fraction, what: None)
+    source, settings, store = runtime.source, runtime.settings, runtime.store
     problems: list[str] = []
     step(0.1, "reading alerts")
     try:
@@ -80,10 +79,10 @@ def build_summary(
     except SourceError as exc:
         problems.append(f"alerts: {exc}")
         intervals = interval_frame([])
-    view = analyse_alerts(intervals, window, settings)
+    view = analyse_alerts(intervals, window, settings.alerts)
     step(0.35, "reading mesh series")
     try:
-        s = auto_step(window, settings.step_seconds)
+        s = auto_step(window, settings.sources.step_seconds)
         found = find_incidents(source.latency_series(window, s, filters, "service"), source.traffic_series(window, s, filters, "service"), s)
         incidents = found.to_dict("records")
     except SourceError as exc:
@@ -102,7 +101,7 @@ def build_summary(
         incidents, questions, notes.strip(), _open_items(firing, questions, notes), problems=problems,
     )
     step(0.75, "writing the narrative")
-    summary.narrative, summary.narrative_mode = narrative(summary, model)
+    summary.narrative, summary.narrative_mode = narrative(summary, runtime.model)
     step(1.0, "done")
     return summary
 
@@ -138,14 +137,14 @@ def _peak(incident: dict) -> str:
     return f"{incident['peak']:,.0f} ms" if incident["kind"] == "latency" else f"{incident['peak']:.1%}"
 
 
-def narrative(summary: ShiftSummary, model: ModelSettings | None) -> tuple[str, str]:
+def narrative(summary: ShiftSummary, model: ChatModel | None) -> tuple[str, str]:
     """An executive paragraph: grounded and cited by a model when configured, else composed."""
     facts = _facts(summary)
     if model is not None:
         numbered = "\n".join(f"[{n}] {fact}" for n, fact in enumerate(facts, 1))
         window = f"{_t(summary.window.start, summary.tz)} – {_t(summary.window.end, summary.tz)} ({summary.tz.key})"
         try:
-            return complete(model, "report_narrative", f"SHIFT {window}\n\nFACTS\n{numbered}"), model.model
+            return complete(model, "report_narrative", render("report_narrative", window=window, facts=numbered)), model.name
         except ModelError as exc:
             summary.problems.append(f"narrative: {exc}; the offline narrative is used")
     if summary.empty:
@@ -234,13 +233,14 @@ th {{ background: #f4f4f4; }} blockquote {{ color: #a33; }}
 """
 
 
-def chromium() -> str | None:
-    return os.environ.get("ONCALL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+def chromium(configured: str | None = None) -> str | None:
+    """ONCALL_CHROMIUM, or a Chromium on the PATH."""
+    return configured or shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def to_pdf(html_text: str, timeout: float = 120) -> bytes:
+def to_pdf(html_text: str, browser_path: str | None = None, timeout: float = 120) -> bytes:
     """The HTML printed to PDF by headless Chromium (ONCALL_CHROMIUM, or chromium on the PATH)."""
-    browser = chromium()
+    browser = chromium(browser_path)
     if browser is None:
         raise ReportError("PDF needs Chromium: install the chromium package or set ONCALL_CHROMIUM")
     with tempfile.TemporaryDirectory() as tmp:

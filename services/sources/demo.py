@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from services.config import Settings
+from services.config import SourceSettings
 from services.sources.demo_scenario import DemoData, EdgeSeries, anchor_for, build_scenario
 from services.sources.base import (
     QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceStatus, empty_frame, keys_for, rate_range,
@@ -30,8 +30,8 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 class DemoSource:
     name = "demo"
 
-    def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] | None = None):
-        self.settings = settings or Settings()
+    def __init__(self, settings: SourceSettings | None = None, clock: Callable[[], datetime] | None = None):
+        self.settings = settings or SourceSettings()
         if clock is None and self.settings.demo_now:
             frozen = parse_time(self.settings.demo_now)
             clock = lambda: frozen  # noqa: E731

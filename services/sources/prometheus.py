@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -14,12 +13,13 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from services.config import Settings
+from services.config import SourceSettings
 from services.sources.base import (
     QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceError, SourceStatus, empty_frame, keys_for,
     rate_range,
 )
 from services.sources.frames import interval_frame, interval_row, traffic_frame
+from services.sources.reads import run_all
 from services.timewindow import MAX_POINTS, Window, parse_duration
 
 REQUESTS = "istio_requests_total"
@@ -37,7 +37,7 @@ def regex_matcher(label: str, values: tuple[str, ...]) -> str:
     return f"{label}=~{promql_string('|'.join(re.escape(v) for v in values))}"
 
 
-def session_for(settings: Settings) -> requests.Session:
+def session_for(settings: SourceSettings) -> requests.Session:
     """An HTTP session with the configured auth and TLS settings."""
     session = requests.Session()
     session.verify = settings.verify_tls
@@ -78,7 +78,7 @@ def _values(series: dict) -> np.ndarray:
 
 
 class PrometheusSource:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: SourceSettings):
         if not settings.prometheus_url:
             raise SourceError("PROMETHEUS_URL is not set")
         self.settings = settings
@@ -113,11 +113,6 @@ class PrometheusSource:
     def query_range(self, promql: str, window: Window, step: int) -> list[dict]:
         params = {"timeout": f"{self.settings.timeout_seconds:g}s"}
         return self._call(self.client.custom_query_range, promql, window.start, window.end, str(step), params=params)
-
-    def _parallel(self, jobs: list[Callable[[], Any]]) -> list[Any]:
-        with ThreadPoolExecutor(max_workers=min(len(jobs), 4)) as pool:
-            futures = [pool.submit(job) for job in jobs]
-            return [f.result() for f in futures]
 
     def _selector(self, filters: Filters, extra: str = "") -> str:
         parts = ['reporter="destination"']
@@ -185,7 +180,7 @@ class PrometheusSource:
         w = window.aligned()
         rng = rate_range(self.rate_window, step)
         inner = f"sum by (le, {self._by(by)}) (rate({DURATION_BUCKET}{self._selector(filters)}[{rng}s]))"
-        results = self._parallel([
+        results = run_all([
             (lambda q=q: self.query_range(f"histogram_quantile({q}, {inner})", w, step)) for q in QUANTILES
         ])
         return self._quantile_frame(results, by, with_time=True)
@@ -193,7 +188,7 @@ class PrometheusSource:
     def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
         w = window.aligned()
         inner = f"sum by (le, {self._by(by)}) (increase({DURATION_BUCKET}{self._selector(filters)}[{w.seconds}s]))"
-        results = self._parallel([
+        results = run_all([
             (lambda q=q: self.query(f"histogram_quantile({q}, {inner})", w.end)) for q in QUANTILES
         ])
         return self._quantile_frame(results, by, with_time=False)
@@ -211,7 +206,7 @@ class PrometheusSource:
         codes_q = f"sum by ({self._by(by, 'response_code')}) ({fn_range.format(sel=self._selector(filters))})"
         grpc_sel = self._selector(filters, 'request_protocol="grpc"')
         grpc_q = f"sum by ({self._by(by, 'grpc_response_status')}) ({fn_range.format(sel=grpc_sel)})"
-        codes, grpc = self._parallel([lambda: fn(codes_q), lambda: fn(grpc_q)])
+        codes, grpc = run_all([lambda: fn(codes_q), lambda: fn(grpc_q)])
         return (
             self._frame(codes, keys_for(by) + ["response_code"], with_time=with_time),
             self._frame(grpc, keys_for(by) + ["grpc_response_status"], with_time=with_time),

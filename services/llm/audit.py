@@ -1,0 +1,40 @@
+"""The audit log of model calls: one row per call, whatever its outcome."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+from services.storage import StorageError, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    request_id: str
+    session: str
+    action: str
+    prompt_name: str
+    prompt_version: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+    latency_ms: float
+    outcome: str
+    user: str = ""
+
+
+def record_call(store: Store | None, record: AuditRecord) -> bool:
+    """Store one audit row; a database problem is logged, never raised into the model call."""
+    if store is None:
+        log.warning("model call %s not audited: no database", record.request_id)
+        return False
+    try:
+        store.audit(record)
+    except (StorageError, OSError, sqlite3.Error) as exc:
+        log.error("audit row for request %s (%s) not stored: %s", record.request_id, record.prompt_name, exc)
+        return False
+    return True

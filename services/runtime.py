@@ -1,0 +1,63 @@
+"""The dependencies every action needs, built in one place from the settings.
+
+The pages build one per run (components/data.runtime) and the CLI one per command
+(services/cli); services receive it as one value instead of five parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.config import Settings
+from services.integrations.alertmanager import AlertmanagerClient
+from services.knowledge.index import KnowledgeIndex
+from services.llm.client import ChatModel
+from services.sources.base import MetricSource
+from services.sources.factory import make_source, now_for
+from services.storage import StorageError, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    source: MetricSource
+    store: Store | None  # None: the database cannot be opened (store_problem says why)
+    model: ChatModel | None  # None: offline answers
+    alertmanager: AlertmanagerClient | None
+    index_loader: Callable[[], KnowledgeIndex | None] = field(default=lambda: None, repr=False)
+    store_problem: str | None = None
+    _index: KnowledgeIndex | None = field(default=None, init=False, repr=False)
+    _index_loaded: bool = field(default=False, init=False, repr=False)
+
+    @property
+    def index(self) -> KnowledgeIndex | None:
+        """The runbook index, loaded on first use (None when there is none)."""
+        if not self._index_loaded:
+            self._index, self._index_loaded = self.index_loader(), True
+        return self._index
+
+    def now(self) -> datetime:
+        return now_for(self.settings.sources)
+
+
+def open_store(settings: Settings) -> tuple[Store | None, str | None]:
+    try:
+        return Store.open(settings.storage.db_url), None
+    except (StorageError, OSError) as exc:
+        log.error("database %s unavailable: %s", settings.storage.db_url, exc)
+        return None, str(exc)
+
+
+def build_runtime(settings: Settings, source: MetricSource | None = None,
+                  index_loader: Callable[[], KnowledgeIndex | None] | None = None) -> Runtime:
+    """Everything from `settings`; the UI passes its cached source and index."""
+    store, problem = open_store(settings)
+    model = ChatModel(settings.model, store) if settings.model else None
+    alertmanager = AlertmanagerClient(settings.sources) if settings.sources.alertmanager_url else None
+    return Runtime(settings, source or make_source(settings.sources), store, model, alertmanager,
+                   index_loader or (lambda: None), problem)
