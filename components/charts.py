@@ -1,4 +1,4 @@
-"""Plotly figures for the pages: alert timeline (Gantt) and metric time series."""
+"""Plotly figures for the pages: metric time series (the alert timeline is services.alerts.timeline)."""
 
 from __future__ import annotations
 
@@ -10,51 +10,11 @@ import plotly.graph_objects as go
 
 from services.timewindow import Window
 
-SEVERITY_COLORS = {
-    "critical": "#d62728",
-    "error": "#e4572e",
-    "warning": "#ff9f1c",
-    "info": "#2e86de",
-    "none": "#8d99ae",
-}
 INCIDENT_COLORS = {"latency": "rgba(214, 39, 40, 0.12)", "5xx": "rgba(148, 103, 189, 0.15)"}
 
 
 def _local(series: pd.Series, tz: ZoneInfo) -> pd.Series:
     return pd.to_datetime(series, utc=True).dt.tz_convert(tz)
-
-
-def alert_timeline(
-    intervals: pd.DataFrame, window: Window, tz: ZoneInfo, group_by: str = "alertname", compact: bool = False
-) -> go.Figure:
-    """Alert intervals as bars per row of `group_by`, coloured by severity; ongoing bars reach the end."""
-    frame = intervals.copy()
-    frame["end_shown"] = frame["end"].fillna(pd.Timestamp(window.end))
-    frame["start_local"] = _local(frame["start"], tz)
-    frame["end_local"] = _local(frame["end_shown"], tz)
-    frame["status"] = frame["ongoing"].map({True: "still firing", False: "resolved"})
-    frame["labels_text"] = frame["labels_key"].str.replace(",", "<br>", regex=False)
-    if group_by == "alertname":
-        frame["row"] = frame["alertname"]
-    else:
-        frame["row"] = frame[group_by].replace("", "(none)") + " · " + frame["alertname"]
-    rows = frame["row"].nunique()
-    fig = px.timeline(
-        frame,
-        x_start="start_local",
-        x_end="end_local",
-        y="row",
-        color="severity",
-        color_discrete_map=SEVERITY_COLORS,
-        hover_data={"alertname": True, "status": True, "labels_text": True, "row": False,
-                    "start_local": "|%Y-%m-%d %H:%M", "end_local": "|%Y-%m-%d %H:%M"},
-        labels={"start_local": "start", "end_local": "end", "labels_text": "labels", "row": ""},
-    )
-    fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_xaxes(range=[_local(pd.Series([window.start]), tz)[0], _local(pd.Series([window.end]), tz)[0]])
-    height = (28 if compact else 34) * rows + 90
-    fig.update_layout(height=max(height, 180), margin=dict(l=10, r=10, t=30, b=10), legend_title_text="severity")
-    return fig
 
 
 def series_chart(

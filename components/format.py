@@ -7,12 +7,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from components.state import View
+from services.timewindow import local_text
 
 
 def local_time(value: pd.Timestamp | None, tz: ZoneInfo, with_date: bool = True) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return pd.Timestamp(value).tz_convert(tz).strftime("%m-%d %H:%M" if with_date else "%H:%M")
+    return local_text(value, tz, "%m-%d %H:%M" if with_date else "%H:%M")
 
 
 def window_caption(view: View) -> str:

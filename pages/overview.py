@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import data
-from components.charts import alert_timeline
+from services.alerts.timeline import alert_timeline
 from components.format import labels_text, local_time, localize, window_caption
 from components.panel import loaded, no_data
 from components.state import current_view

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TypedDict
 
 import pandas as pd
 
-from services.alerts.analysis import analyse_alerts
+from services.alerts.analysis import analyse_alerts, firing_records, flapping_records, likely_false_records
 from services.config import AlertSettings
 from services.sources.base import Filters, MetricSource, SourceError
 from services.sources.reads import run_all
@@ -52,6 +53,19 @@ def mesh_data(source: MetricSource, window: Window, step: int, filters: Filters)
     })
 
 
+class RankedService(TypedDict):
+    service: str
+    namespace: str
+    cluster: str
+    value: float
+
+
+def ranked(frame: pd.DataFrame, column: str, limit: int) -> list[RankedService]:
+    """The `limit` worst services by `column`, as records."""
+    return [RankedService(service=r["service"], namespace=r["namespace"], cluster=r["cluster"], value=float(r[column]))
+            for r in worst(frame, column, limit).to_dict("records")]
+
+
 def worst(frame: pd.DataFrame, column: str, limit: int | None = None) -> pd.DataFrame:
     """Rows with a value in `column`, highest first."""
     out = frame.dropna(subset=[column]).sort_values([column, "service"], ascending=[False, True], ignore_index=True)
@@ -77,15 +91,15 @@ def status_report(source: MetricSource, window: Window, filters: Filters, settin
         "alerts": {
             "firing": [
                 {"alertname": r["alertname"], "labels": r["labels"], "since": iso(r["since"].to_pydatetime())}
-                for r in view.firing.to_dict("records")
+                for r in firing_records(view)
             ],
             "flapping": [
-                {"alertname": r["alertname"], "labels": r["labels"], "transitions": int(r["transitions"]), "hint": r["hint"]}
-                for r in view.flapping.to_dict("records")
+                {"alertname": r["alertname"], "labels": r["labels"], "transitions": r["transitions"], "hint": r["hint"]}
+                for r in flapping_records(view)
             ],
             "likely_false": [
-                {"alertname": r["alertname"], "labels": r["labels"], "count": int(r["count"]), "hint": r["hint"]}
-                for r in view.likely_false.to_dict("records")
+                {"alertname": r["alertname"], "labels": r["labels"], "count": r["count"], "hint": r["hint"]}
+                for r in likely_false_records(view)
             ],
             "intervals": len(view.intervals),
         },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 PRESETS: dict[str, timedelta] = {
     "Last 15 minutes": timedelta(minutes=15),
@@ -64,6 +64,14 @@ class Window:
 def _floor(moment: datetime, step: int) -> datetime:
     ts = math.floor(moment.timestamp() / step) * step
     return datetime.fromtimestamp(ts, tz=moment.tzinfo)
+
+
+def local_text(moment: object, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time in `tz` for people to read; a missing time is a dash."""
+    if moment is None or moment != moment:  # None, NaN or NaT
+        return "—"
+    value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    return value.astimezone(tz).strftime(fmt)
 
 
 def utcnow() -> datetime:

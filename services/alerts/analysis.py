@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pandas as pd
 
@@ -17,6 +18,7 @@ from services.timewindow import Window
 
 IDENTITY = ["alertname", "labels_key"]
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3, "none": 4}
+SEVERITY_COLORS = {"critical": "#d62728", "error": "#e4572e", "warning": "#ff9f1c", "info": "#2e86de", "none": "#8d99ae"}
 _FAR = pd.Timestamp("2262-01-01", tz="UTC")  # stands for "still firing" when comparing ends
 _DESCRIBE = ["alertname", "labels", "labels_key", "severity", "cluster", "namespace", "service"]
 _FLAP_COLUMNS = _DESCRIBE + ["transitions", "firings", "median_minutes", "hint"]
@@ -213,3 +215,45 @@ def analyse_alerts(intervals: pd.DataFrame, window: Window, settings: AlertSetti
         intervals, window, settings.flap_min_transitions, settings.false_alert_max_minutes, settings.false_alert_min_count
     )
     return AlertView(intervals, firing_now(intervals), noisy, false_alerts, offenders)
+
+
+class AlertRecord(TypedDict):
+    """Who an alert is about: the fields every alert record carries."""
+
+    alertname: str
+    labels: dict[str, str]
+    severity: str
+    cluster: str
+    namespace: str
+    service: str
+
+
+class FiringAlert(AlertRecord):
+    since: pd.Timestamp
+
+
+class FlappingAlert(AlertRecord):
+    transitions: int
+    hint: str
+
+
+class LikelyFalseAlert(AlertRecord):
+    count: int
+    hint: str
+
+
+def _who(row: dict) -> AlertRecord:
+    return AlertRecord(alertname=row["alertname"], labels=dict(row["labels"]), severity=row["severity"],
+                       cluster=row["cluster"], namespace=row["namespace"], service=row["service"])
+
+
+def firing_records(view: AlertView) -> list[FiringAlert]:
+    return [FiringAlert(**_who(r), since=r["since"]) for r in view.firing.to_dict("records")]
+
+
+def flapping_records(view: AlertView) -> list[FlappingAlert]:
+    return [FlappingAlert(**_who(r), transitions=int(r["transitions"]), hint=r["hint"]) for r in view.flapping.to_dict("records")]
+
+
+def likely_false_records(view: AlertView) -> list[LikelyFalseAlert]:
+    return [LikelyFalseAlert(**_who(r), count=int(r["count"]), hint=r["hint"]) for r in view.likely_false.to_dict("records")]

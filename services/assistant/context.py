@@ -12,14 +12,18 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from services.alerts.analysis import analyse_alerts
+from services.assistant.actions import Action
+from services.alerts.analysis import (
+    SEVERITY_ORDER, FiringAlert, FlappingAlert, LikelyFalseAlert, analyse_alerts, firing_records, flapping_records,
+    likely_false_records,
+)
 from services.config import Settings
-from services.overview import overview_data, worst
+from services.overview import RankedService, overview_data, ranked
 from services.knowledge.index import Hit, KnowledgeIndex
-from services.mesh.incidents import incidents
+from services.mesh.incidents import Incident, format_peak, incident_records, incidents
 from services.sources.base import Filters, MetricSource, SourceError
 from services.runtime import Runtime
-from services.timewindow import Window, auto_step
+from services.timewindow import Window, auto_step, local_text
 
 RUNBOOK_HITS = 4
 CHARS_PER_TOKEN = 4  # a rough count: exact tokenizers download their tables, which we cannot
@@ -42,12 +46,12 @@ class Source:
 class Facts:
     """Computed facts for the window; the offline answerer composes from these."""
 
-    firing: list[dict] = field(default_factory=list)
-    flapping: list[dict] = field(default_factory=list)
-    likely_false: list[dict] = field(default_factory=list)
-    worst_p99: list[dict] = field(default_factory=list)
-    worst_errors: list[dict] = field(default_factory=list)
-    incidents: list[dict] = field(default_factory=list)
+    firing: list[FiringAlert] = field(default_factory=list)
+    flapping: list[FlappingAlert] = field(default_factory=list)
+    likely_false: list[LikelyFalseAlert] = field(default_factory=list)
+    worst_p99: list[RankedService] = field(default_factory=list)
+    worst_errors: list[RankedService] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # parts that could not be read
 
 
@@ -72,7 +76,7 @@ class Context:
         """The context as text for a model, numbered sources first to last within the budget."""
         w = self.window
         head = (
-            f"Dashboard page: {self.page}. Window: {local(w.start, self.tz)} to {local(w.end, self.tz)} ({self.tz.key}). "
+            f"Dashboard page: {self.page}. Window: {local_text(w.start, self.tz)} to {local_text(w.end, self.tz)} ({self.tz.key}). "
             f"Filters: clusters={list(self.filters.clusters) or 'all'}, namespaces={list(self.filters.namespaces) or 'all'}."
         )
         parts, used = [head], estimate_tokens(head)
@@ -89,10 +93,6 @@ class Context:
         return "\n\n".join(parts)
 
 
-def local(moment, tz: ZoneInfo) -> str:
-    return pd.Timestamp(moment).tz_convert(tz).strftime("%Y-%m-%d %H:%M")
-
-
 PANEL_FIRING = "Alerts: firing at window end"
 PANEL_FLAPPING = "Alerts: flapping and likely false"
 PANEL_LATENCY = "Mesh: worst p99 latency"
@@ -107,26 +107,24 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
         facts.errors.append(f"alerts: {parts['intervals']}")
     else:
         view = analyse_alerts(parts["intervals"], window, settings.alerts)
-        facts.firing = [{"alertname": r["alertname"], "severity": r["severity"], "service": r["service"],
-                         "namespace": r["namespace"], "cluster": r["cluster"], "since": r["since"]}
-                        for r in view.firing.to_dict("records")]
-        facts.flapping = [{"alertname": r["alertname"], "service": r["service"], "transitions": int(r["transitions"]), "hint": r["hint"]}
-                          for r in view.flapping.to_dict("records")]
-        facts.likely_false = [{"alertname": r["alertname"], "service": r["service"], "count": int(r["count"]), "hint": r["hint"]}
-                              for r in view.likely_false.to_dict("records")]
-    for key, column, target in (("latency", "p99", "worst_p99"), ("traffic", "ratio_5xx", "worst_errors")):
-        if isinstance(parts[key], SourceError):
-            facts.errors.append(f"{key}: {parts[key]}")
-            continue
-        rows = worst(parts[key], column, 3)
-        setattr(facts, target, [{"service": r["service"], "namespace": r["namespace"], "cluster": r["cluster"], "value": float(r[column])}
-                                for r in rows.to_dict("records")])
+        facts.firing = firing_records(view)
+        facts.flapping = flapping_records(view)
+        facts.likely_false = likely_false_records(view)
+    latency, traffic = parts["latency"], parts["traffic"]
+    if isinstance(latency, SourceError):
+        facts.errors.append(f"latency: {latency}")
+    else:
+        facts.worst_p99 = ranked(latency, "p99", 3)
+    if isinstance(traffic, SourceError):
+        facts.errors.append(f"traffic: {traffic}")
+    else:
+        facts.worst_errors = ranked(traffic, "ratio_5xx", 3)
     if with_series:
         step = auto_step(window, settings.sources.step_seconds)
         try:
             found = incidents(source.latency_series(window, step, filters, "service"),
                               source.traffic_series(window, step, filters, "service"), step)
-            facts.incidents = found.to_dict("records")
+            facts.incidents = incident_records(found)
         except SourceError as exc:
             facts.errors.append(f"mesh series: {exc}")
     return facts
@@ -134,14 +132,14 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
 
 def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
     firing = "\n".join(f"- {f['alertname']} ({f['severity']}) on {f['service'] or '?'} in {f['cluster']}/{f['namespace']}, "
-                       f"firing since {local(f['since'], tz)}" for f in facts.firing) or "- nothing is firing"
+                       f"firing since {local_text(f['since'], tz)}" for f in facts.firing) or "- nothing is firing"
     noisy = "\n".join([f"- flapping: {f['alertname']} on {f['service']}: {f['transitions']} state changes. {f['hint']}" for f in facts.flapping]
                       + [f"- likely false: {f['alertname']} on {f['service']}: {f['count']} short firings. {f['hint']}" for f in facts.likely_false]) or "- none"
     p99 = "\n".join(f"- {r['service']} ({r['cluster']}/{r['namespace']}): p99 {r['value']:,.0f} ms over the window" for r in facts.worst_p99) or "- no data"
     errors = "\n".join(f"- {r['service']} ({r['cluster']}/{r['namespace']}): 5xx {r['value']:.2%} of requests" for r in facts.worst_errors) or "- no data"
     found = "\n".join(
-        f"- {i['kind']} on {i['service']} ({i['cluster']}/{i['namespace']}) from {local(i['start'], tz)} to {local(i['end'], tz)}, "
-        f"peak {_peak(i)} at {local(i['peak_time'], tz)} (baseline {_peak({**i, 'peak': i['baseline']})})" for i in facts.incidents
+        f"- {i['kind']} on {i['service']} ({i['cluster']}/{i['namespace']}) from {local_text(i['start'], tz)} to {local_text(i['end'], tz)}, "
+        f"peak {format_peak(i['kind'], i['peak'])} at {local_text(i['peak_time'], tz)} (baseline {format_peak(i['kind'], i['baseline'])})" for i in facts.incidents
     ) or "- none"
     panels = [(PANEL_FIRING, firing), (PANEL_FLAPPING, noisy), (PANEL_LATENCY, p99), (PANEL_ERRORS, errors), (PANEL_INCIDENTS, found)]
     if facts.errors:
@@ -149,11 +147,6 @@ def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
     return panels
 
 
-def _peak(incident: dict) -> str:
-    return f"{incident['peak']:,.0f} ms" if incident["kind"] == "latency" else f"{incident['peak']:.1%}"
-
-
-SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 ACTIONABLE = ("Diagnosis", "Mitigation")
 
 
@@ -168,12 +161,12 @@ def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, acti
         return []
     hits: list[Hit] = []
     involved: list[str] = []
-    if action in ("summary", "alerts"):
-        firing = sorted(facts.firing, key=lambda f: SEVERITY_RANK.get(f["severity"], 9))
+    if action in (Action.SUMMARY, Action.ALERTS):
+        firing = sorted(facts.firing, key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
         involved = [f["alertname"] for f in firing + facts.flapping]
     topics = {
-        "istio_p99_latency": ("IstioP99LatencyHigh p99 latency high", facts.worst_p99),
-        "istio_http_errors": ("Istio5xxRateHigh 5xx error rate high", facts.worst_errors),
+        Action.LATENCY: ("IstioP99LatencyHigh p99 latency high", facts.worst_p99),
+        Action.ERRORS: ("Istio5xxRateHigh 5xx error rate high", facts.worst_errors),
     }
     if action in topics and topics[action][1]:
         hits += index.search(f"{topics[action][0]} {topics[action][1][0]['service']}", 1, include_internal=False)
@@ -198,12 +191,12 @@ def build_context(
     """The facts of `window` for the action, and the runbook passages that fit the question."""
     source, settings = runtime.source, runtime.settings
     index = runtime.index if with_runbooks else None
-    with_series = action in ("summary", "istio_p99_latency", "istio_http_errors")
-    facts = _facts(source, window, filters, settings, with_series) if action != "unknown" else Facts()
+    with_series = action in (Action.SUMMARY, Action.LATENCY, Action.ERRORS)
+    facts = _facts(source, window, filters, settings, with_series) if action != Action.UNKNOWN else Facts()
     sources: list[Source] = []
-    if action != "unknown":
+    if action != Action.UNKNOWN:
         for name, text in _panel_sources(facts, tz):
             sources.append(Source(len(sources) + 1, "panel", name, "", text))
-    for hit in runbook_hits(index, question, facts, action) if action != "unknown" else []:
+    for hit in runbook_hits(index, question, facts, action) if action != Action.UNKNOWN else []:
         sources.append(Source(len(sources) + 1, "runbook", hit.source, hit.section, hit.text))
     return Context(question, action, page, window, filters, tz, facts, sources)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 
+from services.assistant.actions import Action
 from services.assistant.context import (
-    PANEL_ERRORS, PANEL_FIRING, PANEL_FLAPPING, PANEL_INCIDENTS, PANEL_LATENCY, Context, Source, local,
+    PANEL_ERRORS, PANEL_FIRING, PANEL_FLAPPING, PANEL_INCIDENTS, PANEL_LATENCY, Context, Source,
 )
+from services.mesh.incidents import format_peak
+from services.timewindow import local_text
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -89,15 +92,15 @@ def runbook_steps(source: Source, limit: int = 3) -> list[str]:
 
 def answer(ctx: Context) -> str:
     t = TEXT[language(ctx.question)]
-    if ctx.action == "unknown":
+    if ctx.action == Action.UNKNOWN:
         return f"{t['idk']}\n\n{t['label']}"
     f, tz = ctx.facts, ctx.tz
-    lines = [t["window"].format(start=local(ctx.window.start, tz), end=local(ctx.window.end, tz), tz=tz.key)]
-    show_alerts = ctx.action in ("summary", "alerts")
+    lines = [t["window"].format(start=local_text(ctx.window.start, tz), end=local_text(ctx.window.end, tz), tz=tz.key)]
+    show_alerts = ctx.action in (Action.SUMMARY, Action.ALERTS)
     if show_alerts or f.firing:
         if f.firing:
             items = "; ".join(t["on"].format(alert=a["alertname"], severity=a["severity"], where=a["service"] or a["namespace"])
-                              + " " + t["since"].format(time=local(a["since"], tz)) for a in f.firing)
+                              + " " + t["since"].format(time=local_text(a["since"], tz)) for a in f.firing)
             lines.append(t["firing"].format(items=items) + _cite(ctx, PANEL_FIRING))
         else:
             lines.append(t["firing_none"] + _cite(ctx, PANEL_FIRING))
@@ -109,19 +112,19 @@ def answer(ctx: Context) -> str:
         items = "; ".join(t["on"].format(alert=a["alertname"], severity=t["short"].format(n=a["count"]), where=a["service"])
                           for a in f.likely_false)
         lines.append(t["likely_false"].format(items=items) + _cite(ctx, PANEL_FLAPPING))
-    if ctx.action in ("summary", "istio_p99_latency") and f.worst_p99:
+    if ctx.action in (Action.SUMMARY, Action.LATENCY) and f.worst_p99:
         items = "; ".join(f"{r['service']} {r['value']:,.0f} ms" for r in f.worst_p99)
         lines.append(t["p99"].format(items=items) + _cite(ctx, PANEL_LATENCY))
-    if ctx.action in ("summary", "istio_http_errors") and f.worst_errors:
+    if ctx.action in (Action.SUMMARY, Action.ERRORS) and f.worst_errors:
         items = "; ".join(f"{r['service']} {r['value']:.2%}" for r in f.worst_errors)
         lines.append(t["errors"].format(items=items) + _cite(ctx, PANEL_ERRORS))
-    if ctx.action in ("summary", "istio_p99_latency", "istio_http_errors"):
-        kinds = {"summary": ("latency", "5xx"), "istio_p99_latency": ("latency",), "istio_http_errors": ("5xx",)}[ctx.action]
+    if ctx.action in (Action.SUMMARY, Action.LATENCY, Action.ERRORS):
+        kinds = {Action.SUMMARY: ("latency", "5xx"), Action.LATENCY: ("latency",), Action.ERRORS: ("5xx",)}[ctx.action]
         found = [i for i in f.incidents if i["kind"] in kinds]
         if found:
             items = "; ".join(t["incident"].format(
-                kind=i["kind"], service=i["service"], start=local(i["start"], tz)[11:], end=local(i["end"], tz)[11:],
-                peak=f"{i['peak']:,.0f} ms" if i["kind"] == "latency" else f"{i['peak']:.1%}", at=local(i["peak_time"], tz)[11:],
+                kind=i["kind"], service=i["service"], start=local_text(i["start"], tz)[11:], end=local_text(i["end"], tz)[11:],
+                peak=format_peak(i["kind"], i["peak"]), at=local_text(i["peak_time"], tz)[11:],
             ) for i in found)
             lines.append(t["incidents"].format(items=items) + _cite(ctx, PANEL_INCIDENTS))
         else:

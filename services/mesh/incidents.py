@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pandas as pd
 
 from services.sources.base import EDGE_KEYS
@@ -62,3 +64,25 @@ def incidents(latency: pd.DataFrame | None, traffic: pd.DataFrame | None, step_s
     if not parts:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
     return pd.concat(parts, ignore_index=True).sort_values(["start", "kind"], ignore_index=True)
+
+
+def format_peak(kind: str, value: float) -> str:
+    """An incident's value as people read it: milliseconds for latency, a percentage for errors."""
+    return f"{value:,.0f} ms" if kind == "latency" else f"{value:.1%}"
+
+
+class Incident(TypedDict):
+    kind: str  # "latency" or "5xx"
+    cluster: str
+    namespace: str
+    service: str
+    source_workload: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    peak: float
+    peak_time: pd.Timestamp
+    baseline: float
+
+
+def incident_records(frame: pd.DataFrame) -> list[Incident]:
+    return [Incident(**r) for r in frame[INCIDENT_COLUMNS].to_dict("records")]  # type: ignore[typeddict-item]

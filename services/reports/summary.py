@@ -17,16 +17,20 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import plotly.express as px
 
-from services.alerts.analysis import analyse_alerts, counts_by
+from services.alerts.analysis import (
+    FiringAlert, FlappingAlert, LikelyFalseAlert, analyse_alerts, counts_by, firing_records, flapping_records,
+    likely_false_records,
+)
+from services.alerts.timeline import alert_timeline
 from services.llm.client import ChatModel, ModelError, complete
 from services.llm.prompts import render
+from services.mesh.incidents import Incident, format_peak, incident_records
 from services.mesh.incidents import incidents as find_incidents
 from services.runtime import Runtime
 from services.sources.base import Filters, SourceError
 from services.sources.frames import interval_frame
-from services.timewindow import Window, auto_step, iso, utcnow
+from services.timewindow import Window, auto_step, iso, local_text, utcnow
 
 Progress = Callable[[float, str], None]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,11 +49,11 @@ class ShiftSummary:
     generated_at: datetime
     intervals: pd.DataFrame
     counts: dict
-    firing: list[dict]
-    flapping: list[dict]
-    likely_false: list[dict]
-    incidents: list[dict]
-    questions: list[dict]
+    firing: list[FiringAlert]
+    flapping: list[FlappingAlert]
+    likely_false: list[LikelyFalseAlert]
+    incidents: list[Incident]
+    questions: list[dict]  # stored answers with their latest feedback (Store.answers_between)
     notes: str
     open_items: list[str]
     narrative: str = ""
@@ -59,10 +63,6 @@ class ShiftSummary:
     @property
     def empty(self) -> bool:
         return self.intervals.empty and not self.incidents and not self.questions
-
-
-def _t(moment, tz: ZoneInfo) -> str:
-    return pd.Timestamp(moment).tz_convert(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def build_summary(
@@ -84,20 +84,20 @@ def build_summary(
     try:
         s = auto_step(window, settings.sources.step_seconds)
         found = find_incidents(source.latency_series(window, s, filters, "service"), source.traffic_series(window, s, filters, "service"), s)
-        incidents = found.to_dict("records")
+        incidents = incident_records(found)
     except SourceError as exc:
         problems.append(f"mesh: {exc}")
-        incidents = []
+        incidents: list[Incident] = []
     step(0.6, "reading questions and feedback")
     questions = store.answers_between(iso(window.start), iso(window.end)) if store else []
     counts = {"intervals": len(intervals), "alerts": int(intervals["alertname"].nunique()) if len(intervals) else 0}
     if len(intervals):
         counts["by_severity"] = dict(counts_by(intervals, "severity", window)[["severity", "firings"]].values.tolist())
         counts["by_cluster"] = dict(counts_by(intervals, "cluster", window)[["cluster", "firings"]].values.tolist())
-    firing = view.firing.to_dict("records")
+    firing = firing_records(view)
     summary = ShiftSummary(
         window, tz, source.name, utcnow(), intervals, counts, firing,
-        view.flapping.to_dict("records"), view.likely_false.to_dict("records"),
+        flapping_records(view), likely_false_records(view),
         incidents, questions, notes.strip(), _open_items(firing, questions, notes), problems=problems,
     )
     step(0.75, "writing the narrative")
@@ -106,7 +106,7 @@ def build_summary(
     return summary
 
 
-def _open_items(firing: list[dict], questions: list[dict], notes: str) -> list[str]:
+def _open_items(firing: list[FiringAlert], questions: list[dict], notes: str) -> list[str]:
     items = [f"{f['alertname']} ({f['severity']}) still firing on {f['service'] or f['namespace']}" for f in firing]
     items += [f"Escalated or unhelpful answer: \"{q['question']}\" (request {q['request_id']})"
               for q in questions if q.get("rating") in ("not_helpful", "not_relevant")]
@@ -119,10 +119,10 @@ def _facts(summary: ShiftSummary) -> list[str]:
     tz = summary.tz
     facts = [f"{summary.counts['intervals']} alert firings of {summary.counts['alerts']} alerts (by severity: "
              f"{_counts(summary.counts.get('by_severity'))}; by cluster: {_counts(summary.counts.get('by_cluster'))})"]
-    facts.append("; ".join(f"{f['alertname']} ({f['severity']}) on {f['service']} since {_t(f['since'], tz)}" for f in summary.firing)
+    facts.append("; ".join(f"{f['alertname']} ({f['severity']}) on {f['service']} since {local_text(f['since'], tz)}" for f in summary.firing)
                  or "nothing firing at the end")
     facts.append("; ".join(f"{f['alertname']} on {f['service']} flapped ({f['transitions']} changes)" for f in summary.flapping) or "no flapping")
-    facts.append("; ".join(f"{i['kind']} on {i['service']} {_t(i['start'], tz)}–{_t(i['end'], tz)[11:]} peak {_peak(i)}"
+    facts.append("; ".join(f"{i['kind']} on {i['service']} {local_text(i['start'], tz)}–{local_text(i['end'], tz)[11:]} peak {format_peak(i['kind'], i['peak'])}"
                            for i in summary.incidents) or "no mesh incidents")
     facts.append(f"{len(summary.questions)} questions asked to the assistant")
     facts.append(f"handover notes: {summary.notes}" if summary.notes else "no handover notes")
@@ -133,16 +133,12 @@ def _counts(counts: dict | None) -> str:
     return ", ".join(f"{k} {v}" for k, v in (counts or {}).items()) or "none"
 
 
-def _peak(incident: dict) -> str:
-    return f"{incident['peak']:,.0f} ms" if incident["kind"] == "latency" else f"{incident['peak']:.1%}"
-
-
 def narrative(summary: ShiftSummary, model: ChatModel | None) -> tuple[str, str]:
     """An executive paragraph: grounded and cited by a model when configured, else composed."""
     facts = _facts(summary)
     if model is not None:
         numbered = "\n".join(f"[{n}] {fact}" for n, fact in enumerate(facts, 1))
-        window = f"{_t(summary.window.start, summary.tz)} – {_t(summary.window.end, summary.tz)} ({summary.tz.key})"
+        window = f"{local_text(summary.window.start, summary.tz)} – {local_text(summary.window.end, summary.tz)} ({summary.tz.key})"
         try:
             return complete(model, "report_narrative", render("report_narrative", window=window, facts=numbered)), model.name
         except ModelError as exc:
@@ -172,18 +168,18 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
 def _rows(summary: ShiftSummary) -> dict[str, list[dict]]:
     tz = summary.tz
     return {
-        "firing": [{**f, "since": _t(f["since"], tz)} for f in summary.firing],
+        "firing": [{**f, "since": local_text(f["since"], tz)} for f in summary.firing],
         "flapping": summary.flapping,
         "likely_false": summary.likely_false,
-        "incidents": [{**i, "start": _t(i["start"], tz), "end": _t(i["end"], tz), "peak": _peak(i)} for i in summary.incidents],
+        "incidents": [{**i, "start": local_text(i["start"], tz), "end": local_text(i["end"], tz), "peak": format_peak(i['kind'], i['peak'])} for i in summary.incidents],
         "questions": [{**q, "answer": (q["answer"] or "")[:300]} for q in summary.questions],
     }
 
 
 def to_markdown(summary: ShiftSummary) -> str:
     w, tz, rows = summary.window, summary.tz, _rows(summary)
-    out = [f"# Shift summary {_t(w.start, tz)} – {_t(w.end, tz)} ({tz.key})\n",
-           f"Source: {summary.source} · generated {_t(summary.generated_at, tz)} · narrative: {summary.narrative_mode}\n"]
+    out = [f"# Shift summary {local_text(w.start, tz)} – {local_text(w.end, tz)} ({tz.key})\n",
+           f"Source: {summary.source} · generated {local_text(summary.generated_at, tz)} · narrative: {summary.narrative_mode}\n"]
     if summary.problems:
         out.append("> Some data could not be read: " + "; ".join(summary.problems) + "\n")
     out.append(f"## Summary\n\n{summary.narrative}\n")
@@ -202,15 +198,8 @@ def to_markdown(summary: ShiftSummary) -> str:
 def timeline_html(summary: ShiftSummary) -> str:
     if summary.intervals.empty:
         return "<p><em>No alerts fired in this window.</em></p>"
-    frame = summary.intervals.copy()
-    frame["end"] = frame["end"].fillna(pd.Timestamp(summary.window.end))
-    frame["start"] = frame["start"].dt.tz_convert(summary.tz)
-    frame["end"] = pd.to_datetime(frame["end"], utc=True).dt.tz_convert(summary.tz)
-    fig = px.timeline(frame, x_start="start", x_end="end", y="alertname", color="severity",
-                      color_discrete_map={"critical": "#d62728", "warning": "#ff9f1c", "info": "#2e86de", "none": "#8d99ae"})
-    fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_layout(height=80 + 30 * frame["alertname"].nunique(), margin=dict(l=10, r=10, t=20, b=10))
-    return fig.to_html(include_plotlyjs=True, full_html=False, config={"displayModeBar": False})
+    figure = alert_timeline(summary.intervals, summary.window, summary.tz)
+    return figure.to_html(include_plotlyjs=True, full_html=False, config={"displayModeBar": False})
 
 
 def to_html(summary: ShiftSummary) -> str:
@@ -219,7 +208,7 @@ def to_html(summary: ShiftSummary) -> str:
 
     body = MarkdownIt("commonmark").enable("table").render(to_markdown(summary))
     body = body.replace("<h2>Alerts</h2>", "<h2>Alerts</h2>\n" + timeline_html(summary), 1)
-    title = html.escape(f"Shift summary {_t(summary.window.start, summary.tz)} – {_t(summary.window.end, summary.tz)}")
+    title = html.escape(f"Shift summary {local_text(summary.window.start, summary.tz)} – {local_text(summary.window.end, summary.tz)}")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
