@@ -17,12 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from services.timewindow import iso, utcnow
-
-if TYPE_CHECKING:
-    from services.llm.audit import AuditRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -44,6 +41,25 @@ CREATE INDEX IF NOT EXISTS feedback_request ON feedback(request_id);
 CREATE INDEX IF NOT EXISTS audit_created ON audit(created_at);
 """
 RATINGS = ("resolved", "helpful", "not_helpful", "not_relevant")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One row of the audit log: a model call, or a confirmed side effect."""
+
+    request_id: str
+    session: str
+    action: str
+    prompt_name: str
+    prompt_version: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+    latency_ms: float
+    outcome: str
+    user: str = ""
+
 
 
 class StorageError(RuntimeError):

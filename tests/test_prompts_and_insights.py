@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.llm.audit import AuditRecord
+from services.storage import AuditRecord
 from tests.conftest import default_store, oncall
 from tests.fake_openai import fake_openai
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from services.llm.prompts import PROMPTS
-from services.llm.audit import AuditRecord
+from services.storage import AuditRecord
 from services.storage import Store, StorageError, prompt_diff
 from tests.conftest import ROOT
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from services.assistant.actions import Action
 from services.integrations.slack import post
-from services.llm.audit import AuditRecord, record_call
+from services.llm.audit import record_call
+from services.storage import AuditRecord
 from services.sources.base import Filters, SourceError
 from services.timewindow import Window, WindowError, parse_time
 

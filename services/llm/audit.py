@@ -4,27 +4,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
-
-from services.storage import StorageError, Store
+from services.storage import AuditRecord, StorageError, Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    request_id: str
-    session: str
-    action: str
-    prompt_name: str
-    prompt_version: str
-    model: str
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float | None
-    latency_ms: float
-    outcome: str
-    user: str = ""
 
 
 def record_call(store: Store | None, record: AuditRecord) -> bool:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.config import ModelSettings
-from services.llm.audit import AuditRecord, record_call
+from services.llm.audit import record_call
+from services.storage import AuditRecord
 from services.llm.prompts import prompt, prompt_version
 from services.llm.redact import redact
 from services.storage import Store
