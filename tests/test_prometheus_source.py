@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+import requests
 
 from services.config import SourceSettings
 from services.sources.base import EDGE_KEYS, SERVICE_KEYS, Filters, SourceError
@@ -180,3 +181,60 @@ def test_a_server_that_is_not_prometheus(fake_server, anchor):
     prom = PrometheusSource(SourceSettings(prometheus_url=fake_server(body=b"<html>login</html>")))
     with pytest.raises(SourceError, match="did not answer with the Prometheus HTTP API"):
         prom.latency_summary(windows(anchor)[0], Filters(), "service")
+
+
+class _CountingProxy(http.server.BaseHTTPRequestHandler):
+    """Forwards GETs to the real Prometheus, 50 ms slower, and counts requests in flight."""
+
+    upstream = ""
+    lock = threading.Lock()
+    in_flight = 0
+    peak = 0
+    total = 0
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        cls = type(self)
+        with cls.lock:
+            cls.in_flight += 1
+            cls.total += 1
+            cls.peak = max(cls.peak, cls.in_flight)
+        try:
+            time.sleep(0.05)
+            upstream = requests.get(cls.upstream + self.path, timeout=30)
+            self.send_response(upstream.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(upstream.content)
+        finally:
+            with cls.lock:
+                cls.in_flight -= 1
+
+    def log_message(self, *args):
+        return
+
+
+def test_reads_from_several_sessions_keep_at_most_four_queries_in_flight(prometheus_url, anchor):
+    from services.overview import mesh_data, overview_data
+
+    handler = type("Proxy", (_CountingProxy,), {"upstream": prometheus_url, "lock": threading.Lock()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    prom = PrometheusSource(SourceSettings(prometheus_url=f"http://127.0.0.1:{server.server_port}"))
+    window = windows(anchor)[0]
+    results: list[dict] = []
+
+    def session(page):
+        results.append(page())
+
+    pages = [lambda: mesh_data(prom, window, 60, Filters())] * 2 + [lambda: overview_data(prom, window, Filters())]
+    threads = [threading.Thread(target=session, args=(page,)) for page in pages]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        server.shutdown()
+    assert len(results) == 3 and all(not isinstance(part, SourceError) for r in results for part in r.values())
+    assert handler.total >= 2 * 20 + 7  # every query of two Mesh pages and one Overview was sent
+    assert 2 <= handler.peak <= 4  # concurrent, and never more than the bound, however many sessions
