@@ -37,7 +37,7 @@ def series_chart(
             fig.add_vrect(
                 x0=_local(pd.Series([start]), tz)[0],
                 x1=_local(pd.Series([end]), tz)[0],
-                fillcolor=INCIDENT_COLORS.get(kind, "rgba(0,0,0,0.08)"),
+                fillcolor=INCIDENT_COLORS.get(str(kind), "rgba(0,0,0,0.08)"),
                 line_width=0,
                 annotation_text=f"{kind}: {', '.join(sorted(set(group['service'])))}",
                 annotation_position="top left",

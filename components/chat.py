@@ -140,7 +140,7 @@ def _ask(question: str, view: View, page: str) -> None:
     meta = answer.to_dict()
     _history().append({"role": "assistant", "content": answer.text, "meta": meta})
     if explicit and q.route.action_type != Action.UNKNOWN and routed != view.window:
-        st.session_state[PENDING_VIEW] = {"start": routed.start, "end": routed.end, "page": PAGE_FOR_ACTION[q.route.action_type]}
+        st.session_state[PENDING_VIEW] = {"start": routed.start, "end": routed.end, "page": PAGE_FOR_ACTION[Action(q.route.action_type)]}
     st.rerun()
 
 
@@ -153,21 +153,22 @@ def render_chat(view: View, page: str) -> None:
                f"{local_time(view.window.end, view.tz)} · answers cite [n] sources")
     lang = st.radio("Checkpoints", ["en", "ko"], horizontal=True, key="checkpoint_lang", label_visibility="collapsed",
                     format_func=lambda code: {"en": "English", "ko": "한국어"}[code])
-    clicked = None
+    clicked: str | None = None
     for i, (label, question) in enumerate(CHECKPOINTS[lang]):
         if st.button(label, key=f"checkpoint_{i}", width="stretch"):
             clicked = question
-    previous = ""
+    previous: str = ""
     for i, message in enumerate(_history()):
         with st.chat_message(message["role"]):
             st.markdown(message["content"])
             _show_meta(message, i, view, previous)
         previous = message["content"] if message["role"] == "user" else previous
-    question = st.chat_input("Ask about this window (English or 한국어)", key="chat_input")
+    typed = st.chat_input("Ask about this window (English or 한국어)", key="chat_input")
     if _history() and st.button("Clear conversation", key="chat_clear"):
         st.session_state[CHAT_KEY] = []
         st.rerun()
-    if question or clicked:
+    asked = typed or clicked
+    if asked:
         with st.chat_message("user"):
-            st.markdown(question or clicked)
-        _ask(question or clicked, view, page)
+            st.markdown(asked)
+        _ask(asked, view, page)

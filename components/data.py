@@ -7,9 +7,10 @@ A failed read raises and is not cached, so the next rerun tries again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -35,7 +36,8 @@ def _alertmanager(settings: SourceSettings) -> AlertmanagerClient | None:
     return AlertmanagerClient(settings) if settings.alertmanager_url else None
 
 
-PAGES = {"overview": overview.overview_data, "mesh": overview.mesh_data}
+PAGES: dict[str, Callable[..., dict[str, pd.DataFrame | SourceError]]] = {
+    "overview": overview.overview_data, "mesh": overview.mesh_data}
 
 
 class _PartlyFailed(Exception):
@@ -91,7 +93,7 @@ def source_status(settings: SourceSettings) -> SourceStatus:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def label_values(settings: SourceSettings, label: str) -> list[str]:
+def label_values(settings: SourceSettings, label: Literal["cluster", "namespace"]) -> list[str]:
     return source_for(settings).label_values(label)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -10,7 +11,7 @@ from components.state import View
 from services.timewindow import local_text
 
 
-def local_time(value: pd.Timestamp | None, tz: ZoneInfo, with_date: bool = True) -> str:
+def local_time(value: datetime | None, tz: ZoneInfo, with_date: bool = True) -> str:
     return local_text(value, tz, "%m-%d %H:%M" if with_date else "%H:%M")
 
 

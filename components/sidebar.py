@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
@@ -61,7 +62,7 @@ def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
-def _choices(settings: Settings, label: str, title: str, key: str) -> tuple[str, ...]:
+def _choices(settings: Settings, label: Literal["cluster", "namespace"], title: str, key: str) -> tuple[str, ...]:
     try:
         options = data.label_values(settings.sources, label)
     except SourceError as exc:

@@ -41,7 +41,11 @@ class Selection:
 
     def view(self) -> View:
         """The view as of now: a relative span is resolved against the clock here, once per run."""
-        window = self.fixed if self.fixed is not None else last(self.span, now_for(self.settings.sources))
+        if self.fixed is not None:
+            window = self.fixed
+        else:
+            assert self.span is not None
+            window = last(self.span, now_for(self.settings.sources))
         return View(self.settings, window, self.filters, self.tz)
 
 

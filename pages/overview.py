@@ -1,5 +1,6 @@
 """Overview: what is firing, how noisy the window was, and the worst services."""
 
+import pandas as pd
 import streamlit as st
 
 from components import data
@@ -17,8 +18,9 @@ parts = data.page_data(view.settings.sources, "overview", view.window, view.filt
 
 firing_col, count_col, p99_col, err_col = st.columns(4)
 alerts = latency = errors = None
-if loaded(parts["intervals"], "Alerts"):
-    alerts = analyse_alerts(parts["intervals"], view.window, view.settings.alerts)
+intervals = parts["intervals"]
+if loaded(intervals, "Alerts") and isinstance(intervals, pd.DataFrame):
+    alerts = analyse_alerts(intervals, view.window, view.settings.alerts)
     firing_col.metric("Firing now", len(alerts.firing), help="Alerts active at the end of the window")
     count_col.metric("Alert intervals", len(alerts.intervals), help=f"{alerts.intervals['alertname'].nunique()} distinct alert names")
 

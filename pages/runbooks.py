@@ -51,9 +51,12 @@ with status_tab:
             st.dataframe(pd.DataFrame(stats["skipped"]), hide_index=True)
     if st.button("Rebuild index", key="kb_rebuild", help="Re-embeds only the runbooks that changed"):
         bar = st.progress(0.0, text="reading runbooks")
+
+        def show_progress(done: int, total: int, what: str) -> None:
+            bar.progress(done / max(total, 1), text=f"{what} {done}/{total}")
+
         try:
-            _, report = indexing.build_index(settings.knowledge, index_dir=index_dir,
-                                      progress=lambda done, total, what: bar.progress(done / max(total, 1), text=f"{what} {done}/{total}"))
+            _, report = indexing.build_index(settings.knowledge, index_dir=index_dir, progress=show_progress)
         except KnowledgeError as exc:
             st.error(f"The index could not be built: {exc}")
         else:

@@ -256,14 +256,14 @@ def _prompts(args: argparse.Namespace, settings: Settings) -> int:
     store.seed_prompts(PROMPTS)
     if args.prompts_command == "list":
         for name in store.prompt_names():
-            p = store.prompt(name)
+            p = store.prompt(name) or {}
             print(f"{name:<20} v{p['version']:<4} {p['author']:<12} {p['created_at']}  {p['note']}")
         return 0
     if args.prompts_command == "show":
-        p = store.prompt(args.name, args.version)
-        if p is None:
+        shown = store.prompt(args.name, args.version)
+        if shown is None:
             raise StorageError(f"no prompt {args.name}" + (f" version {args.version}" if args.version else ""))
-        print(p["text"], end="" if p["text"].endswith("\n") else "\n")
+        print(shown["text"], end="" if shown["text"].endswith("\n") else "\n")
         return 0
     if args.prompts_command == "set":
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")

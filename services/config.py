@@ -12,6 +12,7 @@ import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
+from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -158,7 +159,7 @@ class _Reader:
         value = self.raw(key)
         return default if value is None else str(value).strip()
 
-    def number(self, key: str, default: float, kind: Callable[[object], float] = float) -> float:
+    def number(self, key: str, default: float, kind: Callable[[Any], float] = float) -> float:
         value = self.raw(key)
         if value is None:
             return default

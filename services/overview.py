@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import TypedDict
 
 import pandas as pd
@@ -27,7 +28,7 @@ def read_concurrently(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, 
         except SourceError as exc:
             return exc
 
-    results = run_all([lambda job=job: attempt(job) for job in jobs.values()])
+    results = run_all([partial(attempt, job) for job in jobs.values()])
     return dict(zip(jobs, results, strict=True))
 
 
@@ -79,12 +80,15 @@ def _number(value: float, digits: int) -> float | None:
 def status_report(source: MetricSource, window: Window, filters: Filters, settings: AlertSettings) -> dict:
     """The overview of a window in the shape `oncall status --json` prints."""
     parts = overview_data(source, window, filters)
-    failed = [part for part in parts.values() if isinstance(part, SourceError)]
-    if failed:
-        raise failed[0]
-    view = analyse_alerts(parts["intervals"], window, settings)
-    latency = worst(parts["latency"], "p99")
-    errors = worst(parts["traffic"], "ratio_5xx")
+    intervals, latency_summary, traffic_summary = parts["intervals"], parts["latency"], parts["traffic"]
+    for part in (intervals, latency_summary, traffic_summary):
+        if isinstance(part, SourceError):
+            raise part
+    assert isinstance(intervals, pd.DataFrame) and isinstance(latency_summary, pd.DataFrame)
+    assert isinstance(traffic_summary, pd.DataFrame)
+    view = analyse_alerts(intervals, window, settings)
+    latency = worst(latency_summary, "p99")
+    errors = worst(traffic_summary, "ratio_5xx")
     return {
         "window": window.to_dict(),
         "source": source.name,

@@ -126,7 +126,7 @@ class Store:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            return cursor.lastrowid
+            return cursor.lastrowid or 0
 
     def _rows(self, sql: str, args: tuple = ()) -> list[dict]:
         with self.connect() as db:

@@ -58,7 +58,7 @@ class Facts:
 @dataclass
 class Context:
     question: str
-    action: str
+    action: Action
     page: str
     window: Window
     filters: Filters
@@ -150,7 +150,7 @@ def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
 ACTIONABLE = ("Diagnosis", "Mitigation")
 
 
-def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, action: str) -> list[Hit]:
+def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, action: Action) -> list[Hit]:
     """Runbook passages, most useful first, without repeats.
 
     First the runbooks of what is happening (the alerts firing or flapping, most severe first, or
@@ -189,6 +189,7 @@ def build_context(
     with_runbooks: bool = True,
 ) -> Context:
     """The facts of `window` for the action, and the runbook passages that fit the question."""
+    action = Action(action)
     source, settings = runtime.source, runtime.settings
     index = runtime.index if with_runbooks else None
     with_series = action in (Action.SUMMARY, Action.LATENCY, Action.ERRORS)

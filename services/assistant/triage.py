@@ -75,8 +75,9 @@ def _query(group: Group) -> str:
 def suggest(group: Group, index: KnowledgeIndex | None, model: ChatModel | None, lang: str = "en") -> Group:
     """A fix for the group from the best runbooks: the model's grounded answer, else their steps."""
     hits = index.search(_query(group), 3, include_internal=False) if index else []
-    sources = [Source(n, "runbook", h.source, h.section, h.text)
-               for n, h in enumerate([index.section(hits[0], ACTIONABLE)] + hits[1:] if hits else [], 1)]
+    if index is not None and hits:
+        hits = [index.section(hits[0], ACTIONABLE)] + hits[1:]
+    sources = [Source(n, "runbook", h.source, h.section, h.text) for n, h in enumerate(hits, 1)]
     group.citations = sources
     if not sources:
         group.suggestion = "No runbook matches this error; add one (oncall kb check lists what each needs)." if lang == "en" \

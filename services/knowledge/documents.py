@@ -158,7 +158,10 @@ def scan(root: Root) -> tuple[list[Document], list[Skipped]]:
             skipped.append(Skipped(str(root.path), "/".join(rel_parts), f"unsupported file type {path.suffix or '(none)'}"))
             continue
         result = read_document(root, path)
-        (documents if isinstance(result, Document) else skipped).append(result)
+        if isinstance(result, Document):
+            documents.append(result)
+        else:
+            skipped.append(result)
     if not documents:
         found = f" ({len(skipped)} files skipped)" if skipped else ""
         raise KnowledgeError(f"runbook folder {root.path} has no readable Markdown, text or HTML runbook{found}")

@@ -7,7 +7,7 @@ inside the wheel (about 33 MB) and it runs in numpy, so it works offline on any 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,7 +19,10 @@ BATCH = 64
 
 class Embedder(Protocol):
     name: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """Dimensions of the vectors."""
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """float32 rows of unit length, one per text."""
@@ -39,7 +42,7 @@ class LocalEmbedder:
 
     def __init__(self, threads: int = 2):
         self._threads = threads
-        self._model = None
+        self._model: Any = None  # the encoder, loaded on first use
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
@@ -48,7 +51,8 @@ class LocalEmbedder:
             self._model = USE(threads=self._threads)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalized(np.vstack([self._model.encode(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]))
+        model = self._model
+        return _normalized(np.vstack([model.encode(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]))
 
 
 class OpenAIEmbedder:
@@ -73,7 +77,7 @@ class OpenAIEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         import openai
 
-        rows = []
+        rows: list[list[float]] = []
         try:
             for i in range(0, len(texts), BATCH):
                 response = self._client.embeddings.create(model=self.model, input=texts[i : i + BATCH])

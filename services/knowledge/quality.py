@@ -24,7 +24,7 @@ class Finding:
 
 def check_document(doc: Document) -> list[Finding]:
     found: list[Finding] = []
-    sections = {}
+    sections: dict[str, str] = {}
     for path, text in heading_sections(doc.body):
         if path:
             sections.setdefault(path[-1].strip().lower(), text)

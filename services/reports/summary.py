@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -87,10 +88,10 @@ def build_summary(
         incidents = incident_records(found)
     except SourceError as exc:
         problems.append(f"mesh: {exc}")
-        incidents: list[Incident] = []
+        incidents = []
     step(0.6, "reading questions and feedback")
     questions = store.answers_between(iso(window.start), iso(window.end)) if store else []
-    counts = {"intervals": len(intervals), "alerts": int(intervals["alertname"].nunique()) if len(intervals) else 0}
+    counts: dict[str, Any] = {"intervals": len(intervals), "alerts": int(intervals["alertname"].nunique()) if len(intervals) else 0}
     if len(intervals):
         counts["by_severity"] = dict(counts_by(intervals, "severity", window)[["severity", "firings"]].values.tolist())
         counts["by_cluster"] = dict(counts_by(intervals, "cluster", window)[["cluster", "firings"]].values.tolist())
@@ -165,12 +166,12 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     return head + body
 
 
-def _rows(summary: ShiftSummary) -> dict[str, list[dict]]:
+def _rows(summary: ShiftSummary) -> dict[str, list[dict[str, Any]]]:
     tz = summary.tz
     return {
         "firing": [{**f, "since": local_text(f["since"], tz)} for f in summary.firing],
-        "flapping": summary.flapping,
-        "likely_false": summary.likely_false,
+        "flapping": [dict(f) for f in summary.flapping],
+        "likely_false": [dict(f) for f in summary.likely_false],
         "incidents": [{**i, "start": local_text(i["start"], tz), "end": local_text(i["end"], tz), "peak": format_peak(i['kind'], i['peak'])} for i in summary.incidents],
         "questions": [{**q, "answer": (q["answer"] or "")[:300]} for q in summary.questions],
     }

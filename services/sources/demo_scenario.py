@@ -196,7 +196,7 @@ def generate(spec: dict, anchor: datetime) -> DemoData:
             }
         fractions = lognormal_cdf(le, median, sigma)  # (n, buckets)
         finite = counter(per_sample[:, None] * fractions)
-        total = sum(requests.values())
+        total: np.ndarray = np.sum(list(requests.values()), axis=0)
         buckets = np.concatenate([np.minimum(finite, total[:, None]), total[:, None]], axis=1)
         mean = median * math.exp(sigma**2 / 2)
         duration_sum = np.round(np.cumsum(per_sample * mean) + warmup * per_sample[0] * mean[0], 3)

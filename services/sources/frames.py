@@ -122,6 +122,6 @@ def interval_frame(rows: Iterable[dict]) -> pd.DataFrame:
         return frame
     frame = pd.DataFrame(rows, columns=INTERVAL_COLUMNS)
     for col in ("start", "end", "since"):
-        frame[col] = pd.to_datetime(frame[col], utc=True).astype(TIME_DTYPE)
+        frame[col] = pd.to_datetime(frame[col], utc=True).astype(TIME_DTYPE)  # type: ignore[call-overload]
     frame["ongoing"] = frame["ongoing"].astype(bool)
     return frame.sort_values(["start", "alertname", "labels_key"], ignore_index=True)

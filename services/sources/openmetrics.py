@@ -83,7 +83,8 @@ def _write_alerts(data: DemoData, out: IO[str]) -> int:
         by_identity[(a.alertname, tuple(sorted(a.labels.items())))].append(a)
     anchor = int(data.anchor.timestamp())
     ts = data.times
-    alerts_lines, state_lines = [], []
+    alerts_lines: list[str] = []
+    state_lines: list[str] = []
     for (alertname, labels), periods in sorted(by_identity.items()):
         pairs = sorted([("alertname", alertname), *labels])
         firing = _labels(sorted(pairs + [("alertstate", "firing")]))

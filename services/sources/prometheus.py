@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -180,25 +181,21 @@ class PrometheusSource:
         w = window.aligned()
         rng = rate_range(self.rate_window, step)
         inner = f"sum by (le, {self._by(by)}) (rate({DURATION_BUCKET}{self._selector(filters)}[{rng}s]))"
-        results = run_all([
-            (lambda q=q: self.query_range(f"histogram_quantile({q}, {inner})", w, step)) for q in QUANTILES
-        ])
+        results = run_all([partial(self.query_range, f"histogram_quantile({q}, {inner})", w, step) for q in QUANTILES])
         return self._quantile_frame(results, by, with_time=True)
 
     def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
         w = window.aligned()
         inner = f"sum by (le, {self._by(by)}) (increase({DURATION_BUCKET}{self._selector(filters)}[{w.seconds}s]))"
-        results = run_all([
-            (lambda q=q: self.query(f"histogram_quantile({q}, {inner})", w.end)) for q in QUANTILES
-        ])
+        results = run_all([partial(self.query, f"histogram_quantile({q}, {inner})", w.end) for q in QUANTILES])
         return self._quantile_frame(results, by, with_time=False)
 
     def _quantile_frame(self, results: list[list[dict]], by: Grouping, with_time: bool) -> pd.DataFrame:
         keys = (["time"] if with_time else []) + keys_for(by)
-        merged = None
-        for col, result in zip(QUANTILE_COLUMNS, results):
-            frame = self._frame(result, keys_for(by), col, with_time)
-            merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
+        frames = [self._frame(result, keys_for(by), col, with_time) for col, result in zip(QUANTILE_COLUMNS, results, strict=True)]
+        merged = frames[0]
+        for frame in frames[1:]:
+            merged = merged.merge(frame, on=keys, how="outer")
         merged = merged.dropna(subset=QUANTILE_COLUMNS, how="all")
         return merged[keys + QUANTILE_COLUMNS].sort_values(keys, ignore_index=True)
 
