@@ -18,6 +18,7 @@ from services.assistant.context import Context, Source, build_context
 from services.assistant.model import ModelRun, messages_for, stream_answer
 from services.assistant.router import Route, route
 from services.assistant.tools import Proposal, ToolCall
+from services.log import request_context
 from services.runtime import Runtime
 from services.sources.base import Filters
 from services.storage import StorageError
@@ -76,10 +77,12 @@ def prepare(
 ) -> Question:
     """Route `text` (an explicit `window` wins over the routed one) and gather its context."""
     request_id = uuid.uuid4().hex[:12]
-    routed, mode = route(text, now, runtime.model, request_id, session)
-    chosen = window or Window(routed.start, routed.end)
-    log.info("request %s: %s routed to %s (%s) for %s", request_id, session or "-", routed.action_type, mode, chosen.to_dict())
-    context = build_context(text, routed.action_type, page, runtime, chosen, filters, tz)
+    with request_context(request_id):
+        routed, mode = route(text, now, runtime.model, request_id, session)
+        chosen = window or Window(routed.start, routed.end)
+        log.info("request %s: session %s routed to %s (%s) for %s", request_id, session or "-", routed.action_type, mode,
+                 chosen.to_dict())
+        context = build_context(text, routed.action_type, page, runtime, chosen, filters, tz)
     return Question(text, routed, mode, context, request_id)
 
 
@@ -113,6 +116,10 @@ class ModelAnswer:
                          outcome, self.q.request_id, self.session, self.q.route.action_type)
 
     def stream(self) -> Iterator[str]:
+        with request_context(self.q.request_id):
+            yield from self._stream()
+
+    def _stream(self) -> Iterator[str]:
         import openai
 
         started = time.perf_counter()
