@@ -7,7 +7,7 @@ from components.confirm import slack_post
 from components.format import local_time
 from components.state import current_view
 from services.reports import jobs as report_jobs
-from services.reports.summary import ReportError, to_pdf
+from services.reports.export import ReportError, to_pdf
 
 view = current_view()
 st.title("Shift summaries")

@@ -17,7 +17,7 @@ from services.runtime import Runtime, build_runtime
 from services.sources.factory import make_source, now_for
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ModelError
-from services.reports.summary import ReportError
+from services.reports.export import ReportError
 from services.storage import StorageError
 from services.timewindow import Window
 from services.sources.base import Filters, SourceError
@@ -202,7 +202,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from services.reports import summary as report
+    from services.reports import export
+    from services.reports.summary import build_summary
 
     runtime = _runtime(settings.with_prometheus(args.prometheus_url))
     now = runtime.now()
@@ -210,14 +211,14 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     start = parse_time(args.start) if args.start else end - timedelta(hours=8)
     window = Window(start, end)
     notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
-    summary = report.build_summary(runtime, window, Filters(), notes)
+    summary = build_summary(runtime, window, Filters(), notes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "md":
-        args.out.write_text(report.to_markdown(summary), encoding="utf-8")
+        args.out.write_text(export.to_markdown(summary), encoding="utf-8")
     elif args.format == "html":
-        args.out.write_text(report.to_html(summary), encoding="utf-8")
+        args.out.write_text(export.to_html(summary), encoding="utf-8")
     else:
-        args.out.write_bytes(report.to_pdf(report.to_html(summary), settings.integrations.chromium))
+        args.out.write_bytes(export.to_pdf(export.to_html(summary), settings.integrations.chromium))
     print(f"wrote the shift summary {window.to_dict()['from']} .. {window.to_dict()['to']} to {args.out} (narrative: {summary.narrative_mode})")
     for problem in summary.problems:
         print(f"warning: {problem}", file=sys.stderr)

@@ -13,7 +13,8 @@ import threading
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from services.reports.summary import build_summary, to_html, to_markdown
+from services.reports.export import to_html, to_markdown
+from services.reports.summary import build_summary
 from services.runtime import Runtime
 from services.sources.base import Filters
 from services.storage import Store
