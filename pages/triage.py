@@ -1,12 +1,11 @@
 """Error-log triage: paste, upload or point at logs; error lines grouped, each with a grounded fix."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from components import data
 from components.confirm import slack_post
 from components.state import current_view
+from services.assistant.logfiles import LogAccessError, read_server_log
 from services.assistant.offline import language
 from services.assistant.triage import group_errors, suggest
 
@@ -17,16 +16,20 @@ st.caption("Error lines are picked by pattern and grouped into templates (timest
 
 pasted = st.text_area("Paste log lines", key="triage_text", height=180)
 uploaded = st.file_uploader("or upload a log file", key="triage_file")
-path = st.text_input("or a log file on the dashboard's server", key="triage_path", placeholder="/var/log/app/error.log")
+allowed = view.settings.triage.log_dirs
+path = st.text_input("or a log file on the dashboard's server", key="triage_path", disabled=not allowed,
+                     placeholder=f"a file under {', '.join(map(str, allowed))}" if allowed else "off: set ONCALL_LOG_DIRS")
 
 text = pasted
 if uploaded is not None:
     text = uploaded.getvalue().decode("utf-8", errors="replace")
 elif path.strip():
     try:
-        text = Path(path.strip()).read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        st.error(f"Cannot read {path}: {exc.strerror or exc}")
+        text, truncated = read_server_log(path, allowed, view.settings.triage.max_log_bytes)
+        if truncated:
+            st.info(f"The file is larger than {view.settings.triage.max_log_bytes // 1_000_000} MB: its last part is triaged.")
+    except LogAccessError as exc:
+        st.error(str(exc))
 
 if text.strip():
     groups = group_errors(text)

@@ -105,6 +105,12 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class TriageSettings:
+    log_dirs: tuple[Path, ...] = ()  # folders whose log files the triage page may read; none = off
+    max_log_bytes: int = 20_000_000
+
+
+@dataclass(frozen=True)
 class IntegrationSettings:
     slack_webhook_url: str | None = field(default=None, repr=False)
     chromium: str | None = None  # the browser that prints PDF summaries; None = look on the PATH
@@ -120,6 +126,7 @@ class Settings:
     knowledge: KnowledgeSettings = KnowledgeSettings()
     storage: StorageSettings = StorageSettings()
     integrations: IntegrationSettings = IntegrationSettings()
+    triage: TriageSettings = TriageSettings()
     log_level: str = "INFO"
 
     def with_prometheus(self, url: str | None) -> Settings:
@@ -278,5 +285,6 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         knowledge=_knowledge(read, data_dir),
         storage=StorageSettings(data_dir, read.text("ONCALL_DB_URL") or f"sqlite:///{data_dir / 'oncall.db'}"),
         integrations=IntegrationSettings(read.text("SLACK_WEBHOOK_URL"), read.text("ONCALL_CHROMIUM")),
+        triage=TriageSettings(read.paths("ONCALL_LOG_DIRS"), int(read.number("ONCALL_LOG_MAX_MB", 20) * 1_000_000)),
         log_level=level,
     )
