@@ -44,7 +44,8 @@ class SourceSettings:
     # Query resolution in seconds; None picks one from the window length.
     step_seconds: int | None = None
     rate_window: str = "5m"
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = 10.0  # the overall deadline of one request
+    max_response_mb: float = 50.0  # a larger answer is refused, not read
     # Freezes the demo scenario's clock (ISO time) for reproducible runs; unset = now.
     demo_now: str | None = None
 
@@ -211,6 +212,7 @@ def _sources(read: _Reader) -> SourceSettings:
         step_seconds=int(read.number("ONCALL_STEP_SECONDS", 1, int)) if step is not None else None,
         rate_window=read.text("ONCALL_RATE_WINDOW", "5m") or "5m",
         timeout_seconds=read.number("ONCALL_TIMEOUT_SECONDS", 10.0),
+        max_response_mb=read.number("ONCALL_MAX_RESPONSE_MB", 50.0),
         demo_now=read.text("ONCALL_DEMO_NOW"),
     )
 

@@ -238,3 +238,76 @@ def test_reads_from_several_sessions_keep_at_most_four_queries_in_flight(prometh
     assert len(results) == 3 and all(not isinstance(part, SourceError) for r in results for part in r.values())
     assert handler.total >= 2 * 20 + 7  # every query of two Mesh pages and one Overview was sent
     assert 2 <= handler.peak <= 4  # concurrent, and never more than the bound, however many sessions
+
+
+class _Misbehaving(http.server.BaseHTTPRequestHandler):
+    """Drips its answer a byte at a time, or answers far too much, or answers malformed JSON."""
+
+    mode = "drip"
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        try:
+            if self.mode == "drip":
+                for byte in b'{"status": "success", "data": {"resultType": "vector", "result": []}}':
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.3)
+            elif self.mode == "huge":
+                chunk = b" " * 1_000_000
+                self.wfile.write(b'{"status": "success", "data": {"result": [')
+                for _ in range(300):
+                    self.wfile.write(chunk)
+            elif self.mode == "wrong-shape":
+                self.wfile.write(b'{"status": "success", "data": {"resultType": "vector", "result": [{"metric": 3}]}}')
+            else:
+                self.wfile.write(b'{"status": "success", "data": {"resultType": "matrix", "result": '
+                                 b'[{"metric": {}, "values": [["x", "y", "z"]]}]}}')
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up, as it should
+
+    def log_message(self, *args):
+        return
+
+
+@pytest.fixture
+def misbehaving():
+    started = []
+
+    def start(mode):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("M", (_Misbehaving,), {"mode": mode}))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in started:
+        server.shutdown()
+
+
+def test_a_dripping_server_is_cut_at_the_overall_deadline(misbehaving, anchor):
+    prom = PrometheusSource(SourceSettings(prometheus_url=misbehaving("drip"), timeout_seconds=2))
+    started = time.monotonic()
+    with pytest.raises(SourceError, match="did not answer within 2 s"):
+        prom.query("up", anchor)
+    assert time.monotonic() - started < 5  # the read timeout alone would wait ~20 s for the whole answer
+
+
+def test_a_huge_answer_is_refused_without_reading_it_all(misbehaving, anchor):
+    import resource
+
+    prom = PrometheusSource(SourceSettings(prometheus_url=misbehaving("huge"), max_response_mb=5, timeout_seconds=30))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(SourceError, match="more than the 5 MB cap"):
+        prom.query("up", anchor)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KB: nowhere near the 300 MB sent
+
+
+@pytest.mark.parametrize("mode", ["wrong-shape", "bad-samples"])
+def test_malformed_answers_are_a_clear_error(misbehaving, anchor, mode):
+    prom = PrometheusSource(SourceSettings(prometheus_url=misbehaving(mode)))
+    window = Window(anchor - timedelta(hours=1), anchor)
+    with pytest.raises(SourceError, match="Prometheus"):
+        prom.latency_series(window, 60, Filters(), "service")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pandas as pd
-import requests
 
 from services.config import SourceSettings
 from services.sources.base import SourceError, SourceStatus
 from services.sources.frames import labels_key, service_of
-from services.sources.prometheus import describe_failure, session_for
+from services.sources.http import BoundedClient
 
 ALERT_COLUMNS = ["alertname", "labels", "labels_key", "severity", "service", "state", "starts_at", "silenced_by", "receivers"]
 SILENCE_COLUMNS = ["id", "state", "matchers", "created_by", "comment", "starts_at", "ends_at"]
@@ -25,27 +27,27 @@ class AlertmanagerClient:
         if not settings.alertmanager_url:
             raise SourceError("ALERTMANAGER_URL is not set")
         self.url = settings.alertmanager_url
-        self.timeout = settings.timeout_seconds
-        self.session = session_for(settings)
+        self.http = BoundedClient("Alertmanager", "the Alertmanager v2 API", self.url, settings)
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        status, data = self.http.request(method, f"/api/v2/{path}", body=body)
+        if status >= 400:
+            detail = data if isinstance(data, str) else json.dumps(data)[:300]
+            raise self.http.fail(f"answered HTTP {status}: {detail}")
+        return data
 
     def _get(self, path: str) -> list[dict]:
-        try:
-            response = self.session.get(f"{self.url}/api/v2/{path}", timeout=self.timeout)
-            response.raise_for_status()
-            data = response.json()
-        except (requests.exceptions.RequestException, ValueError) as exc:
-            raise SourceError(describe_failure("Alertmanager", self.url, exc, self.timeout)) from None
+        data = self._call("GET", path)
         if not isinstance(data, list):
-            raise SourceError(f"Alertmanager at {self.url} did not answer with the v2 API")
+            raise self.http.fail("did not answer with the v2 API")
         return data
 
     def status(self) -> SourceStatus:
         try:
-            response = self.session.get(f"{self.url}/api/v2/status", timeout=self.timeout)
-            response.raise_for_status()
-            version = response.json().get("versionInfo", {}).get("version", "?")
-        except (requests.exceptions.RequestException, ValueError) as exc:
-            return SourceStatus(self.url, False, describe_failure("Alertmanager", self.url, exc, self.timeout))
+            info = self._call("GET", "status")
+        except SourceError as exc:
+            return SourceStatus(self.url, False, str(exc))
+        version = info.get("versionInfo", {}).get("version", "?") if isinstance(info, dict) else "?"
         return SourceStatus(self.url, True, f"Alertmanager {version} answered")
 
     def alerts(self) -> pd.DataFrame:
@@ -91,9 +93,7 @@ class AlertmanagerClient:
             "startsAt": now.isoformat(), "endsAt": (now + pd.Timedelta(minutes=minutes)).isoformat(),
             "createdBy": created_by, "comment": comment,
         }
-        try:
-            response = self.session.post(f"{self.url}/api/v2/silences", json=body, timeout=self.timeout)
-            response.raise_for_status()
-            return response.json()["silenceID"]
-        except (requests.exceptions.RequestException, ValueError, KeyError) as exc:
-            raise SourceError(describe_failure("Alertmanager", self.url, exc, self.timeout)) from None
+        answer = self._call("POST", "silences", body)
+        if not isinstance(answer, dict) or "silenceID" not in answer:
+            raise self.http.fail("did not answer with a silence id")
+        return str(answer["silenceID"])

@@ -10,15 +10,13 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-import requests
-from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
-from urllib3.util.retry import Retry
 
 from services.config import SourceSettings
 from services.sources.base import (
     QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceError, SourceStatus, empty_frame, keys_for,
     rate_range,
 )
+from services.sources.http import BoundedClient
 from services.sources.frames import interval_frame, interval_row, traffic_frame
 from services.sources.reads import run_all
 from services.timewindow import MAX_POINTS, Window, parse_duration
@@ -38,44 +36,17 @@ def regex_matcher(label: str, values: tuple[str, ...]) -> str:
     return f"{label}=~{promql_string('|'.join(re.escape(v) for v in values))}"
 
 
-def session_for(settings: SourceSettings) -> requests.Session:
-    """An HTTP session with the configured auth and TLS settings."""
-    session = requests.Session()
-    session.verify = settings.verify_tls
-    if settings.auth_header:
-        session.headers["Authorization"] = settings.auth_header
-    if settings.basic_auth_user:
-        session.auth = (settings.basic_auth_user, settings.basic_auth_password or "")
-    return session
-
-
-def describe_failure(what: str, url: str, exc: Exception, timeout: float) -> str:
-    """One line that names the server and the cause of a failed request."""
-    if isinstance(exc, requests.exceptions.Timeout):
-        return f"{what} at {url} did not answer within {timeout:g} s"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"{what} at {url}: TLS failed ({exc.__class__.__name__}); check PROMETHEUS_VERIFY_TLS"
-    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
-        return f"{what} at {url} answered HTTP {exc.response.status_code}: {exc.response.text[:200].strip()}"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return f"{what} at {url} is unreachable (connection failed)"
-    if isinstance(exc, PrometheusApiClientException):
-        text = str(exc)
-        status = re.search(r"HTTP Status Code (\d+)", text)
-        code = status.group(1) if status else "?"
-        detail = re.search(r'"error":\s*"((?:[^"\\]|\\.)*)"', text)
-        if code in {"401", "403"}:
-            return f"{what} at {url} refused the credentials (HTTP {code}); check PROMETHEUS_AUTH_HEADER / basic auth"
-        reason = detail.group(1).replace('\\"', '"') if detail else text[:200]
-        return f"{what} at {url} answered HTTP {code}: {reason}"
-    if isinstance(exc, (ValueError, KeyError, TypeError)):
-        return f"{what} at {url} did not answer with the Prometheus HTTP API ({exc.__class__.__name__})"
-    return f"{what} at {url} failed: {exc}"
-
-
 def _values(series: dict) -> np.ndarray:
     raw = series["values"] if "values" in series else [series["value"]]
-    return np.asarray(raw, dtype=float).reshape(-1, 2)
+    try:
+        return np.asarray(raw, dtype=float).reshape(-1, 2)
+    except (ValueError, TypeError):
+        raise SourceError("Prometheus answered samples that are not [time, value] pairs") from None
+
+
+def _is_series(series: object) -> bool:
+    return (isinstance(series, dict) and isinstance(series.get("metric"), dict)
+            and isinstance(series.get("values", series.get("value")), list))
 
 
 class PrometheusSource:
@@ -86,11 +57,7 @@ class PrometheusSource:
         self.name = settings.prometheus_url
         self.url = settings.prometheus_url
         self.rate_window = parse_duration(settings.rate_window)
-        self.session = session_for(settings)
-        retry = Retry(total=1, read=False, backoff_factor=0.2, status_forcelist=[502, 503, 504], allowed_methods=["GET"])
-        self.client = PrometheusConnect(
-            url=self.url, session=self.session, retry=retry, timeout=settings.timeout_seconds
-        )
+        self.http = BoundedClient("Prometheus", "the Prometheus HTTP API", self.url, settings)
         self.cluster_label = settings.cluster_label
         self.renames = {
             settings.cluster_label: "cluster",
@@ -101,19 +68,35 @@ class PrometheusSource:
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (requests.exceptions.RequestException, PrometheusApiClientException, ValueError, KeyError, TypeError) as exc:
-            raise SourceError(describe_failure("Prometheus", self.url, exc, self.settings.timeout_seconds)) from None
+    def _api(self, path: str, params: dict[str, Any]) -> Any:
+        """The `data` of a Prometheus API answer; its error, or a wrong shape, as a SourceError."""
+        status, body = self.http.request("GET", path, params)
+        if not isinstance(body, dict) or "status" not in body:
+            raise self.http.fail("did not answer with the Prometheus HTTP API (is this the right URL?)")
+        if body["status"] != "success":
+            raise self.http.fail(f"answered HTTP {status}: {str(body.get('error') or body.get('errorType') or '?')[:300]}")
+        return body.get("data")
+
+    def _result(self, data: Any) -> list[dict]:
+        result = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(result, list) or not all(_is_series(s) for s in result):
+            raise self.http.fail("did not answer with the Prometheus HTTP API (unexpected result shape)")
+        return result
 
     def query(self, promql: str, at: datetime) -> list[dict]:
-        params = {"time": int(at.timestamp()), "timeout": f"{self.settings.timeout_seconds:g}s"}
-        return self._call(self.client.custom_query, promql, params=params)
+        params = {"query": promql, "time": int(at.timestamp()), "timeout": f"{self.settings.timeout_seconds:g}s"}
+        return self._result(self._api("/api/v1/query", params))
 
     def query_range(self, promql: str, window: Window, step: int) -> list[dict]:
-        params = {"timeout": f"{self.settings.timeout_seconds:g}s"}
-        return self._call(self.client.custom_query_range, promql, window.start, window.end, str(step), params=params)
+        params = {"query": promql, "start": int(window.start.timestamp()), "end": int(window.end.timestamp()), "step": step,
+                  "timeout": f"{self.settings.timeout_seconds:g}s"}
+        return self._result(self._api("/api/v1/query_range", params))
+
+    def _label_values(self, label: str, match: list[str]) -> list[str]:
+        values = self._api(f"/api/v1/label/{label}/values", {"match[]": match})
+        if not isinstance(values, list):
+            raise self.http.fail("did not answer with the Prometheus HTTP API (label values)")
+        return [str(v) for v in values]
 
     def _selector(self, filters: Filters, extra: str = "") -> str:
         parts = ['reporter="destination"']
@@ -156,25 +139,18 @@ class PrometheusSource:
 
     def status(self) -> SourceStatus:
         try:
-            info = self._call(self.session.get, f"{self.url}/api/v1/status/buildinfo", timeout=self.settings.timeout_seconds)
-            if info.status_code in (401, 403):
-                return SourceStatus(self.name, False, f"refused the credentials (HTTP {info.status_code})")
-            info.raise_for_status()
-            version = info.json()["data"]["version"]
+            info = self._api("/api/v1/status/buildinfo", {})
         except SourceError as exc:
             return SourceStatus(self.name, False, str(exc))
-        except (requests.exceptions.RequestException, ValueError, KeyError) as exc:
-            return SourceStatus(self.name, False, describe_failure("Prometheus", self.url, exc, self.settings.timeout_seconds))
+        version = info.get("version", "?") if isinstance(info, dict) else "?"
         return SourceStatus(self.name, True, f"Prometheus {version} answered")
 
     def label_values(self, label: str) -> list[str]:
         match = f"{REQUESTS}{{reporter=\"destination\"}}"
         if label == "cluster":
-            values = self._call(self.client.get_label_values, self.cluster_label, params={"match[]": [match, "ALERTS"]})
+            values = set(self._label_values(self.cluster_label, [match, "ALERTS"]))
         else:
-            mesh = self._call(self.client.get_label_values, NAMESPACE_LABEL, params={"match[]": match})
-            alerting = self._call(self.client.get_label_values, "namespace", params={"match[]": "ALERTS"})
-            values = set(mesh) | set(alerting)
+            values = set(self._label_values(NAMESPACE_LABEL, [match])) | set(self._label_values("namespace", ["ALERTS"]))
         return sorted(v for v in values if v)
 
     def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
