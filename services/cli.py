@@ -62,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print JSON")
     ev.add_argument("--export-feedback", type=Path, metavar="FILE", help="write answers rated Not helpful as new cases, and stop")
 
+    data = sub.add_parser("data", help="what the dashboard stores: retention and deletion")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    purge = data_sub.add_parser("purge", help="delete answers, feedback, audit rows and reports older than N days")
+    purge.add_argument("--older-than-days", type=int, metavar="N", help="default: ONCALL_RETENTION_DAYS")
+    forget = data_sub.add_parser("delete", help="delete one question (answer, feedback, audit) or one report")
+    target = forget.add_mutually_exclusive_group(required=True)
+    target.add_argument("--request-id", help="the request id shown under an answer")
+    target.add_argument("--report", type=int, metavar="ID", help="a shift summary's number")
+
     prompts = sub.add_parser("prompts", help="the assistant's prompts and their versions")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
     prompts_sub.add_parser("list", help="every prompt with its current version")
@@ -276,6 +285,28 @@ def _prompts(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace, settings: Settings) -> int:
+    from services.runtime import apply_retention
+    from services.storage import Store
+
+    store = Store.open(settings.storage.db_url)
+    if args.data_command == "purge":
+        days = args.older_than_days if args.older_than_days is not None else settings.storage.retention_days
+        if days < 0:
+            raise WindowError("--older-than-days must be 0 or more")
+        deleted = apply_retention(store, days)
+        print(f"deleted {', '.join(f'{n} {table}' for table, n in deleted.items())} older than {days} days")
+        return 0
+    if args.request_id:
+        count = store.delete_answer(args.request_id)
+    else:
+        count = store.delete_report(args.report)
+    if not count:
+        raise StorageError("nothing stored under that id")
+    print(f"deleted {count} rows")
+    return 0
+
+
 def _route(args: argparse.Namespace, settings: Settings) -> int:
     from services.assistant.router import route
 
@@ -358,7 +389,7 @@ def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"status": _status, "kb": _kb, "route": _route, "ask": _ask, "prompts": _prompts, "report": _report,
-                "eval": _eval, "demo": _demo_export}
+                "eval": _eval, "demo": _demo_export, "data": _data}
     try:
         settings = load_settings()
         setup_logging(settings.log_level)

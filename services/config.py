@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"  # bundled data: demo scenario, runbooks, prompts, eval sets
@@ -22,6 +23,14 @@ DEFAULT_SECRETS = Path(".streamlit") / "secrets.toml"
 
 # USD per million tokens (input, output); ONCALL_PRICE_TABLE='{"model": [in, out]}' adds or overrides.
 PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.00, 8.00)}
+
+
+def without_credentials(url: str) -> str:
+    """`url` with any user:password@ removed, for showing, logging and exporting."""
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url
+    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
 
 
 class ConfigError(ValueError):
@@ -51,7 +60,8 @@ class SourceSettings:
 
     @property
     def source_name(self) -> str:
-        return self.prometheus_url or "demo"
+        """What the dashboard calls its source: the URL without any credentials in it, or demo."""
+        return without_credentials(self.prometheus_url) if self.prometheus_url else "demo"
 
     def with_prometheus(self, url: str | None) -> SourceSettings:
         return replace(self, prometheus_url=url.rstrip("/") if url else self.prometheus_url)
@@ -103,6 +113,7 @@ class KnowledgeSettings:
 class StorageSettings:
     data_dir: Path = PROJECT_ROOT / "var"
     db_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'oncall.db'}"
+    retention_days: int = 90  # answers, feedback, audit rows and reports older than this are deleted
 
 
 @dataclass(frozen=True)
@@ -285,7 +296,8 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         model=model,
         model_problem=model_problem,
         knowledge=_knowledge(read, data_dir),
-        storage=StorageSettings(data_dir, read.text("ONCALL_DB_URL") or f"sqlite:///{data_dir / 'oncall.db'}"),
+        storage=StorageSettings(data_dir, read.text("ONCALL_DB_URL") or f"sqlite:///{data_dir / 'oncall.db'}",
+                                int(read.number("ONCALL_RETENTION_DAYS", 90, int))),
         integrations=IntegrationSettings(read.text("SLACK_WEBHOOK_URL"), read.text("ONCALL_CHROMIUM")),
         triage=TriageSettings(read.paths("ONCALL_LOG_DIRS"), int(read.number("ONCALL_LOG_MAX_MB", 20) * 1_000_000)),
         log_level=level,

@@ -7,9 +7,10 @@ The pages build one per run (components/data.runtime) and the CLI one per comman
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.config import Settings
 from services.integrations.alertmanager import AlertmanagerClient
@@ -18,6 +19,7 @@ from services.llm.client import ChatModel
 from services.sources.base import MetricSource
 from services.sources.factory import make_source, now_for
 from services.storage import StorageError, Store
+from services.timewindow import iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +47,32 @@ class Runtime:
         return now_for(self.settings.sources)
 
 
+_retained: set[str] = set()
+
+
 def open_store(settings: Settings) -> tuple[Store | None, str | None]:
+    """The database, with the retention period applied once per process; or why it cannot be opened."""
     try:
-        return Store.open(settings.storage.db_url), None
-    except (StorageError, OSError) as exc:
+        store = Store.open(settings.storage.db_url)
+    except (StorageError, OSError, sqlite3.Error) as exc:
         log.error("database %s unavailable: %s", settings.storage.db_url, exc)
         return None, str(exc)
+    if store.url not in _retained:
+        _retained.add(store.url)
+        apply_retention(store, settings.storage.retention_days)
+    return store, None
+
+
+def apply_retention(store: Store, days: int) -> dict[str, int]:
+    """Delete what is older than `days`; a failure is logged (the data stays until next time)."""
+    try:
+        deleted = store.purge(iso(utcnow() - timedelta(days=days)))
+    except (StorageError, sqlite3.Error) as exc:
+        log.error("retention of %d days not applied: %s", days, exc)
+        return {}
+    if any(deleted.values()):
+        log.info("retention: deleted %s older than %d days", deleted, days)
+    return deleted
 
 
 def build_runtime(settings: Settings, source: MetricSource | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from services.safety.redact import redact
 from services.timewindow import iso, utcnow
 
 SCHEMA = """
@@ -99,7 +101,11 @@ class Store:
         with cls._init_lock:
             if store.path in cls._ready and store.path.exists():
                 return store  # opened for every feedback and audit row: create the schema once
-            store.path.parent.mkdir(parents=True, exist_ok=True)
+            store.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Questions, answers and notes are private: only the dashboard's user may read the file
+            # (SQLite gives its -wal and -shm files the same mode).
+            os.close(os.open(store.path, os.O_CREAT | os.O_RDWR, 0o600))
+            os.chmod(store.path, 0o600)
             with store.connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(SCHEMA)
@@ -137,14 +143,14 @@ class Store:
     def save_answer(self, request_id: str, session: str, question: str, answer: str, action: str, mode: str,
                     window_from: str, window_to: str, citations: list[dict]) -> None:
         self._write("INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (request_id, session, question, answer, action, mode, window_from, window_to,
+                    (request_id, session, redact(question), redact(answer), action, mode, window_from, window_to,
                      json.dumps(citations, ensure_ascii=False), iso(utcnow())))
 
     def add_feedback(self, request_id: str, session: str, rating: str, comment: str = "", escalated: bool = False) -> int:
         if rating not in RATINGS:
             raise StorageError(f"rating {rating!r} is not one of {', '.join(RATINGS)}")
         return self._write("INSERT INTO feedback (request_id, session, rating, comment, escalated, created_at) VALUES (?,?,?,?,?,?)",
-                           (request_id, session, rating, comment, int(escalated), iso(utcnow())))
+                           (request_id, session, rating, redact(comment), int(escalated), iso(utcnow())))
 
     def audit(self, r: AuditRecord) -> int:
         return self._write(
@@ -222,14 +228,51 @@ class Store:
     def create_report(self, window_from: str, window_to: str, notes: str) -> int:
         now = iso(utcnow())
         return self._write("INSERT INTO reports (window_from, window_to, status, progress, message, notes, created_at, heartbeat)"
-                           " VALUES (?,?,?,?,?,?,?,?)", (window_from, window_to, "queued", 0.0, "queued", notes, now, now))
+                           " VALUES (?,?,?,?,?,?,?,?)", (window_from, window_to, "queued", 0.0, "queued", redact(notes), now, now))
 
     def update_report(self, report_id: int, **fields: Any) -> None:
         if not set(fields) <= REPORT_FIELDS:
             raise StorageError(f"unknown report fields {set(fields) - REPORT_FIELDS}")
         fields.setdefault("heartbeat", iso(utcnow()))
+        fields = {k: redact(v) if k in ("markdown", "html", "message") and isinstance(v, str) else v for k, v in fields.items()}
         assignments = ", ".join(f"{k} = ?" for k in fields)
         self._write(f"UPDATE reports SET {assignments} WHERE id = ?", (*fields.values(), report_id))
+
+    # --- retention ----------------------------------------------------------------------------------
+
+    def purge(self, before: str) -> dict[str, int]:
+        """Delete what was created before `before` (ISO time); returns the rows deleted per table."""
+        deleted = {}
+        with self.connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("feedback", "answers", "audit", "reports"):
+                    deleted[table] = db.execute(f"DELETE FROM {table} WHERE created_at < ?", (before,)).rowcount
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return deleted
+
+    def delete_answer(self, request_id: str) -> int:
+        """Forget one question: its answer, its feedback and its audit rows."""
+        with self.connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                count = sum(db.execute(f"DELETE FROM {table} WHERE request_id = ?", (request_id,)).rowcount
+                            for table in ("feedback", "answers", "audit"))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return count
+
+    def delete_report(self, report_id: int) -> int:
+        return self._write_count("DELETE FROM reports WHERE id = ?", (report_id,))
+
+    def _write_count(self, sql: str, args: tuple) -> int:
+        with self.connect() as db:
+            return db.execute(sql, args).rowcount
 
     def report(self, report_id: int) -> dict | None:
         rows = self._rows("SELECT * FROM reports WHERE id = ?", (report_id,))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.llm.redact import redact
+from services.safety.redact import redact
 
 SECRETS = [
     ("Authorization: Bearer abcdefghijklmnop1234567890", "abcdefghijklmnop1234567890"),

@@ -15,7 +15,7 @@ from services.assistant.context import estimate_tokens
 from services.assistant.tools import TOOLS, Proposal, ToolCall, schemas
 from services.llm.client import ChatModel, client
 from services.llm.prompts import render
-from services.llm.redact import redact
+from services.safety.redact import redact
 
 MAX_TOOL_ROUNDS = 4
 ANSWER_RESERVE_TOKENS = 1500

@@ -10,7 +10,7 @@ from services.assistant.offline import runbook_steps
 from services.knowledge.index import KnowledgeIndex
 from services.llm.client import ChatModel, ModelError, complete
 from services.llm.prompts import render
-from services.llm.redact import redact
+from services.safety.redact import redact
 
 MAX_LINES = 200_000
 _ERROR = re.compile(r"\b(?:error|errors|err|fatal|critical|panic|exception|traceback|failed|failure|refused|timeout|timed out|oomkilled)\b"

@@ -46,9 +46,9 @@ class AlertmanagerClient:
         try:
             info = self._call("GET", "status")
         except SourceError as exc:
-            return SourceStatus(self.url, False, str(exc))
+            return SourceStatus(self.http.shown_url, False, str(exc))
         version = info.get("versionInfo", {}).get("version", "?") if isinstance(info, dict) else "?"
-        return SourceStatus(self.url, True, f"Alertmanager {version} answered")
+        return SourceStatus(self.http.shown_url, True, f"Alertmanager {version} answered")
 
     def alerts(self) -> pd.DataFrame:
         rows = []

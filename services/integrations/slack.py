@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from services.llm.redact import redact
+from services.safety.redact import redact
 
 
 class SlackError(RuntimeError):

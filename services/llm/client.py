@@ -15,7 +15,7 @@ from services.config import ModelSettings
 from services.llm.audit import record_call
 from services.storage import AuditRecord
 from services.llm.prompts import prompt, prompt_version
-from services.llm.redact import redact
+from services.safety.redact import redact
 from services.storage import Store
 
 log = logging.getLogger(__name__)

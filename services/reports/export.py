@@ -16,7 +16,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 
 from services.alerts.analysis import SEVERITY_COLORS
-from services.markup import without_images
+from services.safety.markup import without_images
 from services.mesh.incidents import format_peak
 from services.reports.summary import ShiftSummary, counts_text
 from services.timewindow import local_text

@@ -16,7 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from services.config import SourceSettings
+from services.config import SourceSettings, without_credentials
 from services.sources.base import SourceError
 
 CHUNK = 64 * 1024
@@ -41,12 +41,13 @@ class BoundedClient:
 
     def __init__(self, what: str, api: str, base_url: str, settings: SourceSettings):
         self.what, self.api, self.url = what, api, base_url.rstrip("/")
+        self.shown_url = without_credentials(self.url)
         self.deadline_seconds = settings.timeout_seconds
         self.max_bytes = int(settings.max_response_mb * 1_000_000)
         self.session = session_for(settings)
 
     def fail(self, cause: str) -> SourceError:
-        return SourceError(f"{self.what} at {self.url} {cause}")
+        return SourceError(f"{self.what} at {self.shown_url} {cause}")
 
     def request(self, method: str, path: str, params: Any = None, body: Any = None) -> tuple[int, Any]:
         """(HTTP status, parsed JSON) of one request; SourceError when it cannot be had in time or size."""

@@ -54,7 +54,7 @@ class PrometheusSource:
         if not settings.prometheus_url:
             raise SourceError("PROMETHEUS_URL is not set")
         self.settings = settings
-        self.name = settings.prometheus_url
+        self.name = settings.source_name
         self.url = settings.prometheus_url
         self.rate_window = parse_duration(settings.rate_window)
         self.http = BoundedClient("Prometheus", "the Prometheus HTTP API", self.url, settings)
