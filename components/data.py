@@ -134,10 +134,11 @@ def assistant_index(settings: Settings) -> Any:
     """
     from services.knowledge import indexing
     from services.knowledge.documents import KnowledgeError
+    from services.knowledge.index import KnowledgeIndex
 
     directory = settings.knowledge.index_dir
     try:
-        if not (directory / "manifest.json").is_file():
+        if not KnowledgeIndex.exists(directory):
             indexing.load_or_build_index(settings.knowledge, directory)
             knowledge_index.clear()
         return knowledge_index(settings.knowledge, str(directory))

@@ -107,6 +107,7 @@ class KnowledgeSettings:
     embedding_model: str = "text-embedding-3-small"
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
+    send_internal: bool = False  # internal runbooks go to a remote embedder only when the operator opts in
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ def _knowledge(read: _Reader, data_dir: Path) -> KnowledgeSettings:
         embedding_model=read.text("ONCALL_EMBEDDING_MODEL") or "text-embedding-3-small",
         api_key=read.text("OPENAI_API_KEY"),
         base_url=_url(read.text("OPENAI_BASE_URL")),
+        send_internal=_bool_or_path(read.raw("ONCALL_EMBED_INTERNAL_RUNBOOKS") or False) is True,
     )
 
 

@@ -181,3 +181,40 @@ def test_llm_review_sends_the_runbook_without_its_secrets():
         sent = json.dumps(request["messages"])
         assert "LedgerDown" in sent and "restart" in sent
         assert "Sup3rS3cret" not in sent and "[REDACTED:SECRET]" in sent
+
+
+def test_a_remote_embedder_gets_no_secrets_and_no_internal_runbook(tmp_path):
+    public, private = tmp_path / "public", tmp_path / "private"
+    write(public / "Db.md", "# DbDown\n\n## Diagnosis\n\nConnect with PGPASSWORD=Sup3rSecretPw psql -h db and check.\n")
+    write(private / "Vendor.md", "# VendorOutage\n\n## Mitigation\n\nCall the vendor hotline, contract 4471-INTERNAL.\n")
+    roots = [Root(public), Root(private, internal=True)]
+    with fake_openai() as fake:
+        remote = OpenAIEmbedder("text-embedding-3-small", "sk-test", fake.url)
+        index, _ = KnowledgeIndex.build(roots, tmp_path / "kb", remote)
+        index.search("why does PGPASSWORD=AnotherSecret99 fail?", 3)
+        sent = json.dumps([r["body"] for r in fake.requests])
+        assert "Sup3rSecretPw" not in sent and "AnotherSecret99" not in sent and "[REDACTED:" in sent
+        assert "4471-INTERNAL" not in sent and "VendorOutage" not in sent  # internal: kept home
+        assert index.search("vendor hotline contract", 3)[0].source == "Vendor.md"  # still found, by BM25
+        opted, _ = KnowledgeIndex.build(roots, tmp_path / "kb2", remote, send_internal=True)
+        assert "4471-INTERNAL" in json.dumps([r["body"] for r in fake.requests])
+
+
+def test_a_crash_while_saving_leaves_the_old_index_and_the_next_build_fixes_it(tmp_path, embedder, monkeypatch):
+    root = tmp_path / "runbooks"
+    write(root / "A.md", "# AlphaDown\n\n## Mitigation\n\nRestart alpha.\n")
+    KnowledgeIndex.build([Root(root)], tmp_path / "kb", embedder)
+    write(root / "A.md", "# AlphaDown\n\n## Mitigation\n\nFail over alpha to the standby region.\n")
+
+    def crash(self, generation):
+        raise OSError("power lost between writing and switching")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(KnowledgeIndex, "_switch", crash)
+        with pytest.raises(OSError):
+            KnowledgeIndex.build([Root(root)], tmp_path / "kb", embedder)
+    old = KnowledgeIndex.load(tmp_path / "kb", embedder)  # whole and consistent: the previous one
+    assert "Restart alpha" in old.search("alpha mitigation", 1)[0].text
+    rebuilt, report = KnowledgeIndex.build([Root(root)], tmp_path / "kb", embedder)
+    assert report.embedded_documents == 1  # the change is seen, not taken as up to date
+    assert "standby region" in KnowledgeIndex.load(tmp_path / "kb", embedder).search("alpha mitigation", 1)[0].text

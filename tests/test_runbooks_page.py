@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from services.knowledge.index import KnowledgeIndex
 from tests.fake_openai import fake_openai
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -48,7 +49,7 @@ def test_missing_index_is_explained_and_rebuilt_from_the_page(monkeypatch, tmp_p
     at.button(key="kb_rebuild").click().run()
     assert not at.exception
     assert any(s.value.startswith("Indexed 119 documents") for s in at.success)
-    assert (tmp_path / "kb" / "manifest.json").is_file()
+    assert KnowledgeIndex.exists(tmp_path / "kb")
 
 
 def test_quality_report_and_llm_review(monkeypatch):

@@ -13,12 +13,14 @@ import numpy as np
 
 from services.config import KnowledgeSettings
 from services.knowledge.documents import KnowledgeError
+from services.safety.redact import redact
 
 BATCH = 64
 
 
 class Embedder(Protocol):
     name: str
+    remote: bool  # texts leave the machine: redacted first, internal runbooks only by opt-in
 
     @property
     def dim(self) -> int:
@@ -39,6 +41,7 @@ class LocalEmbedder:
 
     name = "use-multilingual-v3"
     dim = 512
+    remote = False
 
     def __init__(self, threads: int = 2):
         self._threads = threads
@@ -65,6 +68,7 @@ class OpenAIEmbedder:
 
         self.model = model
         self.name = f"openai:{model}"
+        self.remote = True
         self._client = OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=2)
         self._dim: int | None = None
 
@@ -75,7 +79,10 @@ class OpenAIEmbedder:
         return self._dim
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors for `texts`, each redacted of secrets before it is sent."""
         import openai
+
+        texts = [redact(text) for text in texts]
 
         rows: list[list[float]] = []
         try:

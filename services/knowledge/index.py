@@ -8,8 +8,11 @@ A rebuild re-embeds only documents whose content hash changed.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -37,6 +40,27 @@ Progress = Callable[[int, int, str], None]
 # One query at a time: FAISS's OpenMP threads only contend with numpy's on a small machine
 # (measured on 2 cores: p95 of a 10k-chunk search 23.7 ms with the default threads, 4.6 ms with one).
 faiss.omp_set_num_threads(1)
+
+
+POINTER = "CURRENT"  # names the generation folder that holds the current index
+
+
+def _current(directory: Path) -> Path:
+    """The folder with the current index files (the index folder itself before generations)."""
+    pointer = directory / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except OSError:
+        return directory
+    return directory / name if name.startswith("gen-") and "/" not in name else directory
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def configured_roots(settings: KnowledgeSettings) -> list[Root]:
@@ -87,8 +111,14 @@ class KnowledgeIndex:
 
     @classmethod
     def build(
-        cls, roots: list[Root], directory: Path, embedder: Embedder, progress: Progress | None = None
+        cls, roots: list[Root], directory: Path, embedder: Embedder, progress: Progress | None = None,
+        send_internal: bool = False,
     ) -> tuple["KnowledgeIndex", BuildReport]:
+        """Index `roots` into `directory`, re-embedding only changed documents.
+
+        With a remote embedder, internal runbooks are not sent unless `send_internal`: they get
+        no vector and are found by BM25 only.
+        """
         started = time.perf_counter()
         documents, skipped = scan_all(roots)
         previous = cls._previous(directory, embedder)
@@ -118,13 +148,17 @@ class KnowledgeIndex:
             blocks.append(None)
             pending.append((len(blocks) - 1, new))
 
-        texts = [c.text for _, new in pending for c in new]
+        to_embed = [c for _, new in pending for c in new]
+        kept_home = [embedder.remote and not send_internal and c.visibility == "internal" for c in to_embed]
+        texts = [c.text for c, home in zip(to_embed, kept_home, strict=True) if not home]
         embedded = []
         for start in range(0, len(texts), BATCH):
             embedded.append(embedder.embed(texts[start : start + BATCH]))
             if progress:
                 progress(min(start + BATCH, len(texts)), len(texts), "embedding")
-        fresh = np.vstack(embedded) if embedded else np.zeros((0, embedder.dim), dtype=np.float32)
+        sent = np.vstack(embedded) if embedded else np.zeros((0, embedder.dim), dtype=np.float32)
+        fresh = np.zeros((len(to_embed), embedder.dim), dtype=np.float32)
+        fresh[[i for i, home in enumerate(kept_home) if not home]] = sent
         offset = 0
         for slot, new in pending:
             blocks[slot] = fresh[offset : offset + len(new)]
@@ -168,21 +202,46 @@ class KnowledgeIndex:
         return previous
 
     def save(self) -> None:
+        """Write a new generation folder, fsync it, then switch the CURRENT pointer to it atomically.
+
+        A crash at any point leaves the previous index whole and current; the next build starts
+        from it (readers that loaded the old generation keep their copy in memory).
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = {name: self.directory / f".{name}.tmp" for name in ("manifest.json", "chunks.jsonl", "vectors.faiss")}
-        with tmp["chunks.jsonl"].open("w", encoding="utf-8") as out:
+        generation = self.directory / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        generation.mkdir()
+        with (generation / "chunks.jsonl").open("w", encoding="utf-8") as out:
             for chunk in self.chunks:
                 out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-        faiss.write_index(self.vectors, str(tmp["vectors.faiss"]))
-        tmp["manifest.json"].write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        for name, path in tmp.items():  # the manifest last: a half-written index has none
-            path.replace(self.directory / name)
+        faiss.write_index(self.vectors, str(generation / "vectors.faiss"))
+        (generation / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        for name in ("chunks.jsonl", "vectors.faiss", "manifest.json"):
+            _fsync(generation / name)
+        _fsync(generation)
+        self._switch(generation)
+        for old in sorted(self.directory.glob("gen-*"))[:-2]:  # keep the previous one for readers mid-load
+            if old != generation:
+                shutil.rmtree(old, ignore_errors=True)
+        for legacy in ("manifest.json", "chunks.jsonl", "vectors.faiss"):  # the layout before generations
+            (self.directory / legacy).unlink(missing_ok=True)
+
+    def _switch(self, generation: Path) -> None:
+        pointer = self.directory / f".{POINTER}.tmp"
+        pointer.write_text(generation.name, encoding="utf-8")
+        _fsync(pointer)
+        os.replace(pointer, self.directory / POINTER)
+        _fsync(self.directory)
+
+    @staticmethod
+    def exists(directory: Path) -> bool:
+        return (_current(directory) / "manifest.json").is_file()
 
     # --- loading --------------------------------------------------------------------------------
 
     @classmethod
     def load(cls, directory: Path, embedder: Embedder) -> "KnowledgeIndex":
-        manifest_path = directory / "manifest.json"
+        files = _current(directory)
+        manifest_path = files / "manifest.json"
         rebuild = f"oncall kb build --index {directory}"
         if not manifest_path.is_file():
             raise KnowledgeError(f"no runbook index at {directory}; build it with: {rebuild}")
@@ -195,9 +254,9 @@ class KnowledgeIndex:
                     f"the index at {directory} was built with the embedder {manifest['embedder']} "
                     f"(dimension {manifest['dim']}), not {embedder.name}; rebuild it with: {rebuild}"
                 )
-            with (directory / "chunks.jsonl").open(encoding="utf-8") as fh:
+            with (files / "chunks.jsonl").open(encoding="utf-8") as fh:
                 chunks = [Chunk(**json.loads(line)) for line in fh if line.strip()]
-            vectors = faiss.read_index(str(directory / "vectors.faiss"))
+            vectors = faiss.read_index(str(files / "vectors.faiss"))
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             if isinstance(exc, KnowledgeError):
                 raise
@@ -298,7 +357,8 @@ class KnowledgeIndex:
 
     def stats(self) -> dict:
         m = self.manifest
-        size = sum((self.directory / n).stat().st_size for n in ("manifest.json", "chunks.jsonl", "vectors.faiss"))
+        files = _current(self.directory)
+        size = sum((files / n).stat().st_size for n in ("manifest.json", "chunks.jsonl", "vectors.faiss"))
         return {
             "index": str(self.directory),
             "documents": len(m["documents"]),

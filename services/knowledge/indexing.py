@@ -26,7 +26,7 @@ def build_index(settings: KnowledgeSettings, roots: list[Root] | None = None, in
                 embedder: Embedder | None = None, progress: Progress | None = None) -> tuple[KnowledgeIndex, BuildReport]:
     """Build or update the index (only changed documents are re-embedded)."""
     return KnowledgeIndex.build(roots if roots is not None else configured_roots(settings), index_dir or settings.index_dir,
-                                embedder or make_embedder(settings), progress)
+                                embedder or make_embedder(settings), progress, settings.send_internal)
 
 
 def load_index(settings: KnowledgeSettings, index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:
@@ -36,7 +36,7 @@ def load_index(settings: KnowledgeSettings, index_dir: Path | None = None, embed
 def load_or_build_index(settings: KnowledgeSettings, index_dir: Path | None = None) -> KnowledgeIndex:
     """The index, built from the configured folders first if there is none yet."""
     directory = index_dir or settings.index_dir
-    if not (directory / "manifest.json").is_file():
+    if not KnowledgeIndex.exists(directory):
         return build_index(settings, index_dir=directory)[0]
     return load_index(settings, directory)
 
