@@ -14,6 +14,7 @@ from services.assistant.answers import ModelAnswer, answer_offline, prepare, rec
 from services.assistant.router import mentions_time
 from services.assistant.tools import Proposal, ToolCall, execute
 from services.integrations.slack import SlackError
+from services.safety.markup import escape_markdown, without_images, without_images_streamed
 from services.sources.base import SourceError
 from services.storage import StorageError, Store
 from services.timewindow import Window
@@ -63,7 +64,7 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
                     Store.open(view.settings.storage.db_url).add_feedback(meta["request_id"], session_id(), rating, comment)
                     message["rated"] = rating
                 except (StorageError, OSError) as exc:
-                    st.error(f"Feedback not saved: {exc}")
+                    st.error(f"Feedback not saved: {escape_markdown(str(exc))}")
                 st.rerun()
     if st.button("Escalate to on-call", key=f"escalate_{index}"):
         message["escalation"] = escalation_text(question, meta)
@@ -94,7 +95,8 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
     if meta["citations"]:
         with st.expander(f"Sources ({len(meta['citations'])})"):
             for c in meta["citations"]:
-                st.markdown(f"**[{c['n']}]** {c['source']}" + (f" — {c['section']}" if c["section"] else ""))
+                st.markdown(f"**[{c['n']}]** {escape_markdown(c['source'])}"
+                            + (f" — {escape_markdown(c['section'])}" if c["section"] else ""))
     cost = f" · ~${meta['cost_usd']:.4f}" if meta["cost_usd"] is not None else ""
     st.caption(f"{meta['mode']} · {meta['prompt_version']} · {meta['tokens']['in']}+{meta['tokens']['out']} tokens{cost} · request {meta['request_id']}")
     for j, proposal in enumerate(meta["proposals"]):
@@ -108,7 +110,7 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
                 call = ToolCall(data.runtime(view.settings), request_id=meta["request_id"])
                 proposal["done"] = execute(Proposal(proposal["tool"], proposal["arguments"]), call)
             except (SourceError, SlackError) as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(str(exc)))
             else:
                 st.rerun()
         if no.button("Dismiss", key=f"dismiss_{index}_{j}"):
@@ -128,10 +130,10 @@ def _ask(question: str, view: View, page: str) -> None:
     with st.chat_message("assistant"):
         if runtime.model is None:
             answer = answer_offline(q)
-            st.markdown(answer.text)
+            st.markdown(without_images(answer.text))
         else:
             running = ModelAnswer(q, runtime, _model_history()[:-1], session_id())
-            st.write_stream(running.stream())
+            st.write_stream(without_images_streamed(running.stream()))
             assert running.result is not None
             answer = running.result
     problem = record(answer, question, session_id(), runtime)
@@ -160,7 +162,7 @@ def render_chat(view: View, page: str) -> None:
     previous: str = ""
     for i, message in enumerate(_history()):
         with st.chat_message(message["role"]):
-            st.markdown(message["content"])
+            st.markdown(without_images(message["content"]))
             _show_meta(message, i, view, previous)
         previous = message["content"] if message["role"] == "user" else previous
     typed = st.chat_input("Ask about this window (English or 한국어)", key="chat_input")
@@ -170,5 +172,5 @@ def render_chat(view: View, page: str) -> None:
     asked = typed or clicked
     if asked:
         with st.chat_message("user"):
-            st.markdown(asked)
+            st.markdown(without_images(asked))
         _ask(asked, view, page)

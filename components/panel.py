@@ -8,11 +8,12 @@ from typing import Iterator
 import pandas as pd
 import streamlit as st
 
+from services.safety.markup import escape_markdown
 from services.sources.base import SourceError
 
 
 def _show(title: str, exc: SourceError) -> None:
-    st.error(f"**{title}** could not be loaded: {exc}", icon=":material/error:")
+    st.error(f"**{title}** could not be loaded: {escape_markdown(str(exc))}", icon=":material/error:")
 
 
 @contextmanager

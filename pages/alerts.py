@@ -8,6 +8,7 @@ from components.format import localize, window_caption
 from components.panel import no_data, panel
 from components.state import current_view
 from services.alerts.analysis import SEVERITY_ORDER, analyse_alerts, counts_by
+from services.safety.markup import escape_markdown
 from services.sources.base import SourceError
 
 GROUPS = {"Alert name": "alertname", "Cluster": "cluster", "Namespace": "namespace", "Service": "service"}
@@ -77,10 +78,10 @@ else:
         st.markdown(f"**Current alerts** ({len(current)})")
         st.dataframe(localize(current, view.tz, ["starts_at"]).drop(columns=["labels"]), hide_index=True)
     except SourceError as exc:
-        st.error(f"Current alerts could not be loaded: {exc}")
+        st.error(f"Current alerts could not be loaded: {escape_markdown(str(exc))}")
     try:
         silences = data.alertmanager_silences(view.settings.sources)
         st.markdown(f"**Silences** ({len(silences)})")
         st.dataframe(localize(silences, view.tz, ["starts_at", "ends_at"]), hide_index=True)
     except SourceError as exc:
-        st.error(f"Silences could not be loaded: {exc}")
+        st.error(f"Silences could not be loaded: {escape_markdown(str(exc))}")

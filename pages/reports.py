@@ -6,6 +6,7 @@ from components import data
 from components.confirm import slack_post
 from components.format import local_time
 from components.state import current_view
+from services.safety.markup import escape_markdown, without_images
 from services.reports import jobs as report_jobs
 from services.reports.export import ReportError, to_pdf
 
@@ -34,7 +35,7 @@ def job_list() -> None:
                 st.progress(row["progress"] or 0.0, text=row["message"])
                 continue
             if row["status"] == "failed":
-                st.error(f"Failed: {row['message']}")
+                st.error(f"Failed: {escape_markdown(row['message'])}")
                 continue
             st.caption(f"finished {row['finished_at']} · {row['message']}")
             full = store.report(row["id"])
@@ -48,11 +49,11 @@ def job_list() -> None:
                 try:
                     st.session_state[pdf_key] = to_pdf(full["html"], view.settings.integrations.chromium)
                 except ReportError as exc:
-                    st.error(str(exc))
+                    st.error(escape_markdown(str(exc)))
                 st.rerun(scope="fragment")
             slack_post(f"report_{row['id']}", view.settings.integrations.slack_webhook_url,
                        f"Shift summary {row['window_from'][:16]} → {row['window_to'][:16]}", full["markdown"][:3500])
-            st.markdown(full["markdown"])
+            st.markdown(without_images(full["markdown"]))
 
 
 job_list()

@@ -7,6 +7,7 @@ from components import data
 from components.highlight import marked_passage
 from components.state import current_view
 from services.knowledge import indexing
+from services.safety.markup import escape_markdown, without_images
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ChatModel, ModelError
 
@@ -33,7 +34,8 @@ with search_tab:
             st.info("No runbook matches.")
         for n, hit in enumerate(hits, 1):
             with st.container(border=True):
-                st.markdown(f"**{n}. {hit.title}** · `{hit.source}` · {hit.section or 'overview'} · score {hit.score:.3f}"
+                st.markdown(f"**{n}. {escape_markdown(hit.title)}** · `{hit.source.replace('`', '')}` · "
+                            f"{escape_markdown(hit.section or 'overview')} · score {hit.score:.3f}"
                             + (" · :red[internal]" if hit.visibility == "internal" else ""))
                 st.html(marked_passage(hit.text, query))
 
@@ -87,6 +89,6 @@ with quality_tab:
             llm = ChatModel(settings.model, data.store_or_stop(settings))
             with st.spinner(f"asking {llm.name}"):
                 try:
-                    st.markdown(indexing.review_runbook(llm, doc))
+                    st.markdown(without_images(indexing.review_runbook(llm, doc)))
                 except ModelError as exc:
                     st.error(str(exc))

@@ -8,6 +8,7 @@ from components.state import current_view
 from services.assistant.logfiles import LogAccessError, read_server_log
 from services.assistant.offline import language
 from services.assistant.triage import group_errors, suggest
+from services.safety.markup import escape_markdown, without_images
 
 view = current_view()
 st.title("Error-log triage")
@@ -43,7 +44,7 @@ if text.strip():
         with st.expander(f"{group.count}× {group.template[:120]}", expanded=i < 3):
             st.code(group.sample, language=None)
             suggest(group, index, model, lang)
-            st.markdown(f"**Suggested fix** ({group.mode})\n\n{group.suggestion}")
+            st.markdown(f"**Suggested fix** ({escape_markdown(group.mode)})\n\n{without_images(group.suggestion)}")
             for source in group.citations:
                 st.caption(f"[{source.n}] {source.source}" + (f" — {source.section}" if source.section else ""))
             slack_post(f"triage_{i}", view.settings.integrations.slack_webhook_url, f"{group.count}× {group.template[:150]}",

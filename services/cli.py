@@ -199,7 +199,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     answer = ask(args.question, now, runtime, window=window)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        return 0
+        return _partial(answer.unavailable, answer.storage_problem)
     print(answer.text)
     if answer.citations:
         print("\nSources:")
@@ -207,7 +207,16 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  [{c.n}] {c.source}{' / ' + c.section if c.section else ''}")
     cost = f", ~${answer.cost_usd:.4f}" if answer.cost_usd is not None else ""
     print(f"\n({answer.mode}, {answer.prompt_version}, {answer.tokens_in}+{answer.tokens_out} tokens{cost}, request {answer.request_id})")
-    return 0
+    return _partial(answer.unavailable, answer.storage_problem)
+
+
+def _partial(unavailable: list[str], storage_problem: str | None) -> int:
+    """The exit status of a command that answered: 1 if data was unknown, 3 if the result was not stored."""
+    for problem in unavailable:
+        print(f"oncall: warning: unknown, could not be read: {problem}", file=sys.stderr)
+    if storage_problem:
+        print(f"oncall: warning: {storage_problem}", file=sys.stderr)
+    return 1 if unavailable else 3 if storage_problem else 0
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
@@ -230,8 +239,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         args.out.write_bytes(export.to_pdf(export.to_html(summary), settings.integrations.chromium))
     print(f"wrote the shift summary {window.to_dict()['from']} .. {window.to_dict()['to']} to {args.out} (narrative: {summary.narrative_mode})")
     for problem in summary.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    return 0
+        print(f"oncall: warning: {problem}", file=sys.stderr)
+    return 1 if summary.unknown else 0
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -95,7 +95,7 @@ def test_model_answer_streams_with_context_citations_and_no_secret(index, demo):
     assert "Alerts: firing at window end" in sent and "KubePodCrashLooping" in sent  # the on-screen facts
     assert "kubectl -n $NAMESPACE describe pod $POD" in sent  # a runbook chunk
     assert "earlier answer" in sent  # the conversation so far
-    assert SECRET not in sent and "[REDACTED:API_KEY]" in sent
+    assert SECRET not in sent and "[REDACTED:TOKEN]" in sent
     assert request["stream"] is True and request["temperature"] == 0.0 and request["seed"] == 7
     assert {t["function"]["name"] for t in request["tools"]} >= {"get_alerts", "search_runbooks", "create_silence"}
 

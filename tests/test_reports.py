@@ -145,3 +145,4 @@ def test_an_unreachable_prometheus_is_named_and_the_summary_still_produced(store
     assert any(p.startswith("alerts: Prometheus at http://127.0.0.1:9 is unreachable") for p in summary.problems)
     markdown = export.to_markdown(summary)
     assert "Some data could not be read" in markdown and "follow up on ledger slowness" in markdown
+    assert "0 firings" not in markdown and "nothing is firing" not in markdown.lower() and "**Unknown**" in markdown

@@ -86,9 +86,25 @@ def test_triage_page_posts_to_slack_only_after_confirmation(app_env):
         at.button(key="slack_yes_triage_0").click().run()
         assert len(_Slack.posts) == 1
         message = _Slack.posts[0]["text"]
-        assert message.startswith("*3× <TS> ERROR upstream connect error") and "istio/Envoy503ResponseFlags.md" in message
+        assert message.startswith("*3× &lt;TS&gt; ERROR upstream connect error") and "istio/Envoy503ResponseFlags.md" in message
         at.button(key="slack_triage_1").click().run()
         at.button(key="slack_yes_triage_1").click().run()
         assert len(_Slack.posts) == 2 and "hunter2hunter2" not in _Slack.posts[1]["text"]
     finally:
         server.shutdown()
+
+
+def test_slack_mrkdwn_from_logs_stays_text():
+    from services.integrations.slack import post
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slack)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Slack.posts.clear()
+    try:
+        post(f"http://127.0.0.1:{server.server_port}/services/T/B/X", "<!channel> payments down",
+             "see <https://evil.example/login|the runbook> & ping <@U024BE7LH>", ["<!here>"])
+    finally:
+        server.shutdown()
+    text = _Slack.posts[0]["text"]
+    assert "<!channel>" not in text and "<!here>" not in text and "<https://evil.example" not in text and "<@U" not in text
+    assert "&lt;!channel&gt; payments down" in text and "&amp; ping" in text

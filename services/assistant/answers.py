@@ -43,6 +43,8 @@ class Answer:
     notice: str | None = None  # e.g. why the model's answer was replaced by the offline one
     proposals: list[Proposal] = field(default_factory=list)
     route_mode: str = "offline"
+    unavailable: list[str] = field(default_factory=list)  # data that could not be read: the answer is partial
+    storage_problem: str | None = None  # set when the answer could not be stored
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class Answer:
             "cost_usd": self.cost_usd,
             "notice": self.notice,
             "proposals": [{"tool": p.tool, "arguments": p.arguments} for p in self.proposals],
+            "unavailable": self.unavailable,
         }
 
 
@@ -89,7 +92,7 @@ def prepare(
 def answer_offline(q: Question, notice: str | None = None) -> Answer:
     text = offline.answer(q.context)
     return Answer(text, q.route.action_type, q.context.window, offline.cited(text, q.context.sources), "offline",
-                  "offline@1", q.request_id, notice=notice, route_mode=q.route_mode)
+                  "offline@1", q.request_id, notice=notice, route_mode=q.route_mode, unavailable=list(q.context.facts.errors))
 
 
 class ModelAnswer:
@@ -137,7 +140,7 @@ class ModelAnswer:
             text, self.q.route.action_type, self.q.context.window, offline.cited(text, self.q.context.sources), self.model.name,
             self.model.prompt_version("assistant_system"), self.q.request_id, self.run.tokens_in, self.run.tokens_out,
             self.model.cost(self.run.tokens_in, self.run.tokens_out), notice=self.run.error, proposals=self.run.proposals,
-            route_mode=self.q.route_mode,
+            route_mode=self.q.route_mode, unavailable=list(self.q.context.facts.errors),
         )
         self._audit(started, self.run.error or "ok")
 
@@ -153,7 +156,7 @@ def ask(text: str, now: datetime, runtime: Runtime, history: list[dict] | None =
     """The whole flow without streaming (the CLI): model answer when configured, else offline."""
     q = prepare(text, now, runtime, session=session, **where)
     answer = answer_offline(q) if runtime.model is None else ModelAnswer(q, runtime, history or [], session).answer()
-    record(answer, text, session, runtime)
+    answer.storage_problem = record(answer, text, session, runtime)
     return answer
 
 

@@ -52,7 +52,8 @@ class Facts:
     worst_p99: list[RankedService] = field(default_factory=list)
     worst_errors: list[RankedService] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # parts that could not be read
+    errors: list[str] = field(default_factory=list)  # parts that could not be read, with why
+    unknown: set[str] = field(default_factory=set)  # "alerts", "latency", "traffic", "mesh": unknown, not empty
 
 
 @dataclass
@@ -105,6 +106,7 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
     parts = overview_data(source, window, filters)
     if isinstance(parts["intervals"], SourceError):
         facts.errors.append(f"alerts: {parts['intervals']}")
+        facts.unknown.add("alerts")
     else:
         view = analyse_alerts(parts["intervals"], window, settings.alerts)
         facts.firing = firing_records(view)
@@ -113,10 +115,12 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
     latency, traffic = parts["latency"], parts["traffic"]
     if isinstance(latency, SourceError):
         facts.errors.append(f"latency: {latency}")
+        facts.unknown.add("latency")
     else:
         facts.worst_p99 = ranked(latency, "p99", 3)
     if isinstance(traffic, SourceError):
         facts.errors.append(f"traffic: {traffic}")
+        facts.unknown.add("traffic")
     else:
         facts.worst_errors = ranked(traffic, "ratio_5xx", 3)
     if with_series:
@@ -127,12 +131,14 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
             facts.incidents = incident_records(found)
         except SourceError as exc:
             facts.errors.append(f"mesh series: {exc}")
+            facts.unknown.add("mesh")
     return facts
 
 
 def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
     firing = "\n".join(f"- {f['alertname']} ({f['severity']}) on {f['service'] or '?'} in {f['cluster']}/{f['namespace']}, "
-                       f"firing since {local_text(f['since'], tz)}" for f in facts.firing) or "- nothing is firing"
+                       f"firing since {local_text(f['since'], tz)}" for f in facts.firing) or (
+        "- UNKNOWN: the alerts could not be read" if "alerts" in facts.unknown else "- nothing is firing")
     noisy = "\n".join([f"- flapping: {f['alertname']} on {f['service']}: {f['transitions']} state changes. {f['hint']}" for f in facts.flapping]
                       + [f"- likely false: {f['alertname']} on {f['service']}: {f['count']} short firings. {f['hint']}" for f in facts.likely_false]) or "- none"
     p99 = "\n".join(f"- {r['service']} ({r['cluster']}/{r['namespace']}): p99 {r['value']:,.0f} ms over the window" for r in facts.worst_p99) or "- no data"

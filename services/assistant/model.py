@@ -49,7 +49,9 @@ def trim_history(history: list[dict], budget_tokens: int) -> list[dict]:
 def messages_for(model: ChatModel, system: str, context: str, history: list[dict], question: str) -> list[dict]:
     fixed = estimate_tokens(system) + estimate_tokens(context) + estimate_tokens(question) + ANSWER_RESERVE_TOKENS
     past = trim_history(history, max(0, model.settings.context_tokens - fixed))
-    messages = [{"role": "system", "content": system}, {"role": "system", "content": render("context", context=context)}]
+    # Only the operator's prompt is a system message; the context (labels, runbook text, error
+    # bodies: untrusted) comes as delimited data in a user message.
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": render("context", context=context)}]
     messages += past + [{"role": "user", "content": question}]
     return [{**m, "content": redact(m["content"])} for m in messages]
 

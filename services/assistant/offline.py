@@ -13,6 +13,7 @@ from services.assistant.context import (
     PANEL_ERRORS, PANEL_FIRING, PANEL_FLAPPING, PANEL_INCIDENTS, PANEL_LATENCY, Context, Source,
 )
 from services.mesh.incidents import format_peak
+from services.safety.markup import escape_markdown
 from services.timewindow import local_text
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -25,6 +26,8 @@ TEXT = {
         "window": "Window {start} – {end} ({tz}).",
         "firing": "**Firing now:** {items}",
         "firing_none": "**Firing now:** nothing is firing at the end of the window",
+        "firing_unknown": "**Firing now: unknown.** The alerts could not be read (see below)",
+        "incidents_unknown": "**Incidents: unknown.** The mesh series could not be read",
         "since": "since {time}",
         "on": "{alert} ({severity}) on {where}",
         "flapping": "**Flapping:** {items}",
@@ -47,6 +50,8 @@ TEXT = {
         "window": "기간 {start} – {end} ({tz}).",
         "firing": "**현재 발생 중:** {items}",
         "firing_none": "**현재 발생 중:** 기간 끝 시점에 발생 중인 알림이 없습니다",
+        "firing_unknown": "**현재 발생 중: 알 수 없음.** 알림을 읽지 못했습니다 (발생 중인 알림이 없다는 뜻이 아닙니다)",
+        "incidents_unknown": "**이상 구간: 알 수 없음.** 메시 시계열을 읽지 못했습니다",
         "since": "{time}부터",
         "on": "{where}의 {alert} ({severity})",
         "flapping": "**플래핑:** {items}",
@@ -98,7 +103,9 @@ def answer(ctx: Context) -> str:
     lines = [t["window"].format(start=local_text(ctx.window.start, tz), end=local_text(ctx.window.end, tz), tz=tz.key)]
     show_alerts = ctx.action in (Action.SUMMARY, Action.ALERTS)
     if show_alerts or f.firing:
-        if f.firing:
+        if "alerts" in f.unknown:
+            lines.append(t["firing_unknown"] + _cite(ctx, PANEL_FIRING))
+        elif f.firing:
             items = "; ".join(t["on"].format(alert=a["alertname"], severity=a["severity"], where=a["service"] or a["namespace"])
                               + " " + t["since"].format(time=local_text(a["since"], tz)) for a in f.firing)
             lines.append(t["firing"].format(items=items) + _cite(ctx, PANEL_FIRING))
@@ -121,7 +128,9 @@ def answer(ctx: Context) -> str:
     if ctx.action in (Action.SUMMARY, Action.LATENCY, Action.ERRORS):
         kinds = {Action.SUMMARY: ("latency", "5xx"), Action.LATENCY: ("latency",), Action.ERRORS: ("5xx",)}[ctx.action]
         found = [i for i in f.incidents if i["kind"] in kinds]
-        if found:
+        if "mesh" in f.unknown:
+            lines.append(t["incidents_unknown"])
+        elif found:
             items = "; ".join(t["incident"].format(
                 kind=i["kind"], service=i["service"], start=local_text(i["start"], tz)[11:], end=local_text(i["end"], tz)[11:],
                 peak=format_peak(i["kind"], i["peak"]), at=local_text(i["peak_time"], tz)[11:],
@@ -130,7 +139,7 @@ def answer(ctx: Context) -> str:
         else:
             lines.append(t["no_incidents"] + _cite(ctx, PANEL_INCIDENTS))
     if f.errors:
-        lines.append(t["missing"].format(items="; ".join(f.errors)))
+        lines.append(t["missing"].format(items="; ".join(escape_markdown(e) for e in f.errors)))
     runbooks = ctx.runbooks()
     if runbooks:
         best = runbooks[0]

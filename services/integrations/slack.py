@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from services.safety.markup import escape_slack
 from services.safety.redact import redact
 
 
@@ -13,9 +14,11 @@ class SlackError(RuntimeError):
 
 def post(url: str, title: str, text: str, links: list[str] | None = None, timeout: float = 10.0) -> None:
     """One message: a bold title, the text, and next-step links; secrets are redacted."""
-    body = f"*{title}*\n{text}"
+    # Title, text and links are untrusted (log lines, model output): escaped so that <!channel>,
+    # <@user> or <https://evil|a harmless label> stay text.
+    body = f"*{escape_slack(title)}*\n{escape_slack(text)}"
     if links:
-        body += "\n" + "\n".join(f"• {link}" for link in links)
+        body += "\n" + "\n".join(f"• {escape_slack(link)}" for link in links)
     try:
         response = requests.post(url, json={"text": redact(body)}, timeout=timeout)
     except requests.RequestException as exc:

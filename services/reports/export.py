@@ -66,11 +66,15 @@ def to_markdown(summary: ShiftSummary) -> str:
     out = [f"# Shift summary {local_text(w.start, tz)} – {local_text(w.end, tz)} ({tz.key})\n",
            f"Source: {summary.source} · generated {local_text(summary.generated_at, tz)} · narrative: {summary.narrative_mode}\n"]
     if summary.problems:
-        out.append("> Some data could not be read: " + "; ".join(summary.problems) + "\n")
+        out.append("> **Incomplete summary.** Some data could not be read, and what it would show is unknown, not "
+                   "absent: " + "; ".join(summary.problems) + "\n")
     out.append(f"## Summary\n\n{summary.narrative}\n")
-    out.append(f"## Alerts\n\n{summary.counts['intervals']} firings of {summary.counts['alerts']} alerts. "
-               f"By severity: {counts_text(summary.counts.get('by_severity'))}. "
-               f"By cluster: {counts_text(summary.counts.get('by_cluster'))}.\n")
+    if "alerts" in summary.unknown:
+        out.append("## Alerts\n\n**Unknown**: the alerts could not be read for this window.\n")
+    else:
+        out.append(f"## Alerts\n\n{summary.counts['intervals']} firings of {summary.counts['alerts']} alerts. "
+                   f"By severity: {counts_text(summary.counts.get('by_severity'))}. "
+                   f"By cluster: {counts_text(summary.counts.get('by_cluster'))}.\n")
     out.append("### Still firing\n\n" + _table(rows["firing"], [("alertname", "alert"), ("severity", "severity"),
                                                                 ("service", "service"), ("cluster", "cluster"), ("since", "since")]))
     out.append("### Flapping\n\n" + _table(rows["flapping"], [("alertname", "alert"), ("service", "service"),

@@ -47,10 +47,11 @@ class ShiftSummary:
     narrative: str = ""
     narrative_mode: str = "offline"
     problems: list[str] = field(default_factory=list)
+    unknown: set[str] = field(default_factory=set)  # "alerts", "mesh": could not be read, so not "none"
 
     @property
     def empty(self) -> bool:
-        return self.intervals.empty and not self.incidents and not self.questions
+        return not self.unknown and self.intervals.empty and not self.incidents and not self.questions
 
 
 def build_summary(
@@ -61,11 +62,13 @@ def build_summary(
     step = progress or (lambda fraction, what: None)
     source, settings, store = runtime.source, runtime.settings, runtime.store
     problems: list[str] = []
+    unknown: set[str] = set()
     step(0.1, "reading alerts")
     try:
         intervals = source.alert_intervals(window, filters)
     except SourceError as exc:
         problems.append(f"alerts: {exc}")
+        unknown.add("alerts")
         intervals = interval_frame([])
     view = analyse_alerts(intervals, window, settings.alerts)
     step(0.35, "reading mesh series")
@@ -75,6 +78,7 @@ def build_summary(
         incidents = incident_records(found)
     except SourceError as exc:
         problems.append(f"mesh: {exc}")
+        unknown.add("mesh")
         incidents = []
     step(0.6, "reading questions and feedback")
     questions = store.answers_between(iso(window.start), iso(window.end)) if store else []
@@ -86,7 +90,7 @@ def build_summary(
     summary = ShiftSummary(
         window, tz, source.name, utcnow(), intervals, counts, firing,
         flapping_records(view), likely_false_records(view),
-        incidents, questions, notes.strip(), _open_items(firing, questions, notes), problems=problems,
+        incidents, questions, notes.strip(), _open_items(firing, questions, notes), problems=problems, unknown=unknown,
     )
     step(0.75, "writing the narrative")
     summary.narrative, summary.narrative_mode = narrative(summary, runtime.model)
@@ -105,13 +109,17 @@ def _open_items(firing: list[FiringAlert], questions: list[dict], notes: str) ->
 def _facts(summary: ShiftSummary) -> list[str]:
     """Numbered facts, the sources a narrative cites."""
     tz = summary.tz
-    facts = [f"{summary.counts['intervals']} alert firings of {summary.counts['alerts']} alerts (by severity: "
-             f"{counts_text(summary.counts.get('by_severity'))}; by cluster: {counts_text(summary.counts.get('by_cluster'))})"]
-    facts.append("; ".join(f"{f['alertname']} ({f['severity']}) on {f['service']} since {local_text(f['since'], tz)}" for f in summary.firing)
-                 or "nothing firing at the end")
+    if "alerts" in summary.unknown:
+        facts = ["UNKNOWN alert activity: the alerts could not be read", "UNKNOWN whether anything is firing at the end"]
+    else:
+        facts = [f"{summary.counts['intervals']} alert firings of {summary.counts['alerts']} alerts (by severity: "
+                 f"{counts_text(summary.counts.get('by_severity'))}; by cluster: {counts_text(summary.counts.get('by_cluster'))})"]
+        facts.append("; ".join(f"{f['alertname']} ({f['severity']}) on {f['service']} since {local_text(f['since'], tz)}"
+                               for f in summary.firing) or "nothing firing at the end")
     facts.append("; ".join(f"{f['alertname']} on {f['service']} flapped ({f['transitions']} changes)" for f in summary.flapping) or "no flapping")
     facts.append("; ".join(f"{i['kind']} on {i['service']} {local_text(i['start'], tz)}–{local_text(i['end'], tz)[11:]} peak {format_peak(i['kind'], i['peak'])}"
-                           for i in summary.incidents) or "no mesh incidents")
+                           for i in summary.incidents) or ("UNKNOWN mesh incidents: the mesh series could not be read"
+                                                         if "mesh" in summary.unknown else "no mesh incidents"))
     facts.append(f"{len(summary.questions)} questions asked to the assistant")
     facts.append(f"handover notes: {summary.notes}" if summary.notes else "no handover notes")
     return facts
@@ -134,7 +142,10 @@ def narrative(summary: ShiftSummary, model: ChatModel | None) -> tuple[str, str]
     if summary.empty:
         return "Nothing happened in this window: no alerts fired, no mesh incidents, no questions to the assistant.", "offline"
     parts = [f"The shift saw {facts[0]} [1]."]
-    parts.append(f"At handover, {facts[1]} [2]." if summary.firing else "At handover nothing is firing [2].")
+    if "alerts" in summary.unknown:
+        parts.append("Whether anything is still firing is unknown: the alerts could not be read [2].")
+    else:
+        parts.append(f"At handover, {facts[1]} [2]." if summary.firing else "At handover nothing is firing [2].")
     if summary.flapping:
         parts.append(f"Noisy: {facts[2]} [3].")
     if summary.incidents:

@@ -9,6 +9,7 @@ smuggle links.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # ![alt](url "title") and ![alt][ref]: the browser would fetch url as soon as it renders.
 _IMAGE = re.compile(r"!\[([^\]]*)\]\s*(\([^)]*\)|\[[^\]]*\])")
@@ -28,3 +29,20 @@ def escape_markdown(text: str) -> str:
 def escape_slack(text: str) -> str:
     """Text for Slack mrkdwn: &, < and > escaped as Slack asks, so <!channel> or <url|label> stay text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def without_images_streamed(chunks: Iterator[str]) -> Iterator[str]:
+    """`without_images` for a stream: an image split across chunks is caught too."""
+    held = ""
+    for chunk in chunks:
+        text = held + chunk
+        # Hold back a possible unfinished image ("!", "![alt", "![alt](url") until it closes.
+        start = text.rfind("!")
+        if start != -1 and ")" not in text[start:] and len(text) - start < 2000:
+            held, text = text[start:], text[:start]
+        else:
+            held = ""
+        if text:
+            yield without_images(text)
+    if held:
+        yield without_images(held)
