@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import streamlit as st
@@ -12,7 +13,7 @@ from components.state import View
 from services.assistant.actions import PAGE_FOR_ACTION, Action
 from services.assistant.answers import ModelAnswer, answer_offline, prepare, record
 from services.assistant.router import mentions_time
-from services.assistant.tools import Proposal, ToolCall, execute
+from services.assistant.tools import Proposal, ToolCall, execute, review
 from services.integrations.slack import SlackError
 from services.safety.markup import escape_markdown, without_images, without_images_streamed
 from services.sources.base import SourceError
@@ -103,11 +104,17 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
         if proposal.get("done"):
             st.success(proposal["done"])
             continue
-        st.info(f"Proposed: **{proposal['tool']}** {proposal['arguments']}", icon=":material/pending_actions:")
+        st.info(f"Proposed: **{proposal['tool']}**", icon=":material/pending_actions:")
+        st.code(json.dumps(proposal["arguments"], ensure_ascii=False, indent=1), language="json")
+        call = ToolCall(data.runtime(view.settings), request_id=meta["request_id"])
+        shown, refused = review(Proposal(proposal["tool"], proposal["arguments"]), call)
+        if shown:
+            st.caption(f"This {escape_markdown(shown)}.")
+        for reason in refused:
+            st.warning(f"Cannot be confirmed: {escape_markdown(reason)}")
         yes, no = st.columns(2)
-        if yes.button("Confirm", key=f"confirm_{index}_{j}"):
+        if yes.button("Confirm", key=f"confirm_{index}_{j}", disabled=bool(refused)):
             try:
-                call = ToolCall(data.runtime(view.settings), request_id=meta["request_id"])
                 proposal["done"] = execute(Proposal(proposal["tool"], proposal["arguments"]), call)
             except (SourceError, SlackError) as exc:
                 st.error(escape_markdown(str(exc)))

@@ -127,6 +127,9 @@ class TriageSettings:
 class IntegrationSettings:
     slack_webhook_url: str | None = field(default=None, repr=False)
     chromium: str | None = None  # the browser that prints PDF summaries; None = look on the PATH
+    # A silence confirmed from the dashboard: at most this long and this broad.
+    silence_max_minutes: int = 240
+    silence_max_alerts: int = 10
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,9 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         knowledge=_knowledge(read, data_dir),
         storage=StorageSettings(data_dir, read.text("ONCALL_DB_URL") or f"sqlite:///{data_dir / 'oncall.db'}",
                                 int(read.number("ONCALL_RETENTION_DAYS", 90, int))),
-        integrations=IntegrationSettings(read.text("SLACK_WEBHOOK_URL"), read.text("ONCALL_CHROMIUM")),
+        integrations=IntegrationSettings(read.text("SLACK_WEBHOOK_URL"), read.text("ONCALL_CHROMIUM"),
+                                         int(read.number("ONCALL_SILENCE_MAX_MINUTES", 240, int)),
+                                         int(read.number("ONCALL_SILENCE_MAX_ALERTS", 10, int))),
         triage=TriageSettings(read.paths("ONCALL_LOG_DIRS"), int(read.number("ONCALL_LOG_MAX_MB", 20) * 1_000_000)),
         log_level=level,
     )

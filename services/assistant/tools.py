@@ -46,6 +46,9 @@ class Tool:
     required: tuple[str, ...]
     run: Callable[[ToolCall, dict[str, Any]], str]
     side_effect: bool = False
+    # For side effects: what it would do (shown before Confirm) and why it may not be done (enforced).
+    preview: Callable[[ToolCall, dict[str, Any]], str] | None = None
+    refusals: Callable[[ToolCall, dict[str, Any]], list[str]] | None = None
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function-tool declaration."""
@@ -108,12 +111,59 @@ def _search_runbooks(call: ToolCall, args: dict[str, Any]) -> str:
     return json.dumps([{"source": h.source, "section": h.section, "text": h.text} for h in hits], ensure_ascii=False)
 
 
+def _silence_matchers(args: dict[str, Any]) -> dict[str, str]:
+    matchers = args.get("matchers")
+    return {str(k): str(v) for k, v in matchers.items()} if isinstance(matchers, dict) else {}
+
+
+def _silence_matches(call: ToolCall, args: dict[str, Any]) -> list[dict]:
+    client = call.runtime.alertmanager
+    if client is None:
+        raise SourceError("ALERTMANAGER_URL is not set: silences cannot be created")
+    return client.matching(_silence_matchers(args))
+
+
+def _silence_refusals(call: ToolCall, args: dict[str, Any]) -> list[str]:
+    """Why this silence may not be created from the dashboard (empty: it may)."""
+    limits = call.runtime.settings.integrations
+    problems = []
+    matchers = _silence_matchers(args)
+    if not matchers.get("alertname"):
+        problems.append("a silence needs an exact alertname matcher")
+    if any(not value.strip() for value in matchers.values()):
+        problems.append("every matcher needs a value")
+    try:
+        minutes = int(args.get("duration_minutes", 0))
+    except (TypeError, ValueError):
+        minutes = 0
+    if not 1 <= minutes <= limits.silence_max_minutes:
+        problems.append(f"the duration must be 1 to {limits.silence_max_minutes} minutes (ONCALL_SILENCE_MAX_MINUTES), "
+                        f"not {args.get('duration_minutes')}")
+    if not str(args.get("comment", "")).strip():
+        problems.append("a silence needs a comment that says why")
+    if not problems:
+        matched = len(_silence_matches(call, args))
+        if matched > limits.silence_max_alerts:
+            problems.append(f"it would silence {matched} alerts, more than {limits.silence_max_alerts} "
+                            "(ONCALL_SILENCE_MAX_ALERTS): narrow the matchers")
+    return problems
+
+
+def _silence_preview(call: ToolCall, args: dict[str, Any]) -> str:
+    alerts = _silence_matches(call, args)
+    shown = [f"{a.get('labels', {}).get('alertname', '?')} "
+             f"({', '.join(f'{k}={v}' for k, v in sorted(a.get('labels', {}).items()) if k != 'alertname')})"
+             for a in alerts[:10]]
+    more = f" and {len(alerts) - 10} more" if len(alerts) > 10 else ""
+    return f"silences {len(alerts)} alert(s) firing now" + (": " + "; ".join(shown) + more if shown else "")
+
+
 def _create_silence(call: ToolCall, args: dict[str, Any]) -> str:
     client = call.runtime.alertmanager
     if client is None:
         raise SourceError("ALERTMANAGER_URL is not set: silences cannot be created")
     minutes = int(args["duration_minutes"])
-    silence = client.create_silence(dict(args["matchers"]), minutes, str(args["comment"]), call.user)
+    silence = client.create_silence(_silence_matchers(args), minutes, str(args["comment"]), call.user)
     return f"silence {silence} created for {minutes} min"
 
 
@@ -136,10 +186,28 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
     Tool("create_silence", "Propose an Alertmanager silence; the engineer must confirm it.", {
         "matchers": {"type": "object", "description": "label name -> exact value, e.g. {\"alertname\": \"X\"}"},
         "duration_minutes": {"type": "integer"}, "comment": {"type": "string"}},
-        ("matchers", "duration_minutes", "comment"), _create_silence, side_effect=True),
+        ("matchers", "duration_minutes", "comment"), _create_silence, side_effect=True,
+         preview=_silence_preview, refusals=_silence_refusals),
     Tool("post_to_slack", "Propose posting a message to the team's Slack channel; the engineer must confirm it.", {
         "title": {"type": "string"}, "text": {"type": "string"}}, ("title", "text"), _post_to_slack, side_effect=True),
 )}
+
+
+class ActionRefused(SourceError):
+    """A confirmed side effect is outside the configured limits; nothing was done."""
+
+
+def review(proposal: Proposal, call: ToolCall) -> tuple[str, list[str]]:
+    """What a proposal would do and why it may not be done, for the engineer to see before Confirm."""
+    tool = TOOLS.get(proposal.tool)
+    if tool is None or not tool.side_effect:
+        return "", [f"unknown action {proposal.tool}"]
+    try:
+        refused = tool.refusals(call, proposal.arguments) if tool.refusals else []
+        shown = tool.preview(call, proposal.arguments) if tool.preview and not refused else ""
+    except SourceError as exc:
+        return "", [str(exc)]
+    return shown, refused
 
 
 def schemas() -> list[dict[str, Any]]:
@@ -156,6 +224,9 @@ def execute(proposal: Proposal, call: ToolCall) -> str:
         raise SourceError(f"unknown action {proposal.tool}")
     started, outcome = time.perf_counter(), "ok"
     try:
+        refused = tool.refusals(call, proposal.arguments) if tool.refusals else []
+        if refused:
+            raise ActionRefused("; ".join(refused))
         return tool.run(call, proposal.arguments)
     except Exception as exc:
         outcome = f"error: {exc}"

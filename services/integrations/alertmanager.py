@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -49,6 +50,11 @@ class AlertmanagerClient:
             return SourceStatus(self.http.shown_url, False, str(exc))
         version = info.get("versionInfo", {}).get("version", "?") if isinstance(info, dict) else "?"
         return SourceStatus(self.http.shown_url, True, f"Alertmanager {version} answered")
+
+    def matching(self, matchers: dict[str, str]) -> list[dict]:
+        """The active alerts a silence with these exact matchers would silence now."""
+        filters = "&".join(f"filter={quote(_matcher_text({'name': k, 'value': v}))}" for k, v in matchers.items())
+        return self._get(f"alerts?active=true&silenced=false&inhibited=true&{filters}")
 
     def alerts(self) -> pd.DataFrame:
         rows = []
