@@ -147,6 +147,14 @@ def assistant_index(settings: Settings) -> Any:
         return None
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def runbook_check(settings: KnowledgeSettings) -> tuple[list, list, list]:
+    """The quality report of the configured runbooks (a scan of every folder: cached, cleared on rebuild)."""
+    from services.knowledge import indexing
+
+    return indexing.check_runbooks(indexing.roots_from(settings))
+
+
 def runtime(settings: Settings) -> Runtime:
     """The dependencies for this run: the shared source, the database, the model, the shared index."""
     if settings.model_problem:

@@ -63,13 +63,14 @@ with status_tab:
             st.error(f"The index could not be built: {exc}")
         else:
             data.knowledge_index.clear()
+            data.runbook_check.clear()
             bar.progress(1.0, text="done")
             st.success(f"Indexed {report.documents} documents in {report.chunks} chunks "
                        f"({report.embedded_documents} embedded, {report.reused_documents} unchanged) in {report.seconds:.1f} s.")
 
 with quality_tab:
     try:
-        documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(settings.knowledge))
+        documents, findings, skipped = data.runbook_check(settings.knowledge)
     except KnowledgeError as exc:
         st.error(str(exc))
     else:

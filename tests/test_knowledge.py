@@ -218,3 +218,19 @@ def test_a_crash_while_saving_leaves_the_old_index_and_the_next_build_fixes_it(t
     rebuilt, report = KnowledgeIndex.build([Root(root)], tmp_path / "kb", embedder)
     assert report.embedded_documents == 1  # the change is seen, not taken as up to date
     assert "standby region" in KnowledgeIndex.load(tmp_path / "kb", embedder).search("alpha mitigation", 1)[0].text
+
+
+def test_a_yaml_alias_bomb_or_a_link_outside_skips_that_file_only(tmp_path, embedder):
+    root = tmp_path / "runbooks"
+    bomb = "---\n" + "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+        f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n" for i in range(9)) + "title: *j\n---\n# Bomb\n\nText.\n"
+    write(root / "Bomb.md", bomb)
+    write(root / "Good.md", "# GoodAlert\n\n## Mitigation\n\nRestart the good service with kubectl rollout restart deployment/good and watch its error rate.\n")
+    outside = tmp_path / "passwd"
+    outside.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (root / "Leak.md").symlink_to(outside)
+    index, report = KnowledgeIndex.build([Root(root)], tmp_path / "kb", embedder)
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert "aliases" in reasons["Bomb.md"] and reasons["Leak.md"] == "a link to a file outside the runbook folder"
+    assert report.documents == 1 and index.search("root bash", 3)[0].source == "Good.md"

@@ -65,3 +65,15 @@ def test_quality_report_and_llm_review(monkeypatch):
         assert not at.exception
         assert any("kubectl get events" in m.value for m in at.markdown)
         assert "etcdNoLeader" in str(fake.requests[-1]["body"]["messages"])
+
+
+def test_the_quality_tab_does_not_rescan_the_folders_on_every_view(monkeypatch):
+    from services.knowledge import indexing
+
+    scans = []
+    original = indexing.check_runbooks
+    monkeypatch.setattr(indexing, "check_runbooks", lambda roots: scans.append(1) or original(roots))
+    at = runbooks_page()
+    at.text_input(key="kb_query").input("etcd has no leader").run()
+    at.run()
+    assert not at.exception and len(scans) <= 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import yaml
@@ -55,14 +56,33 @@ class Skipped:
     reason: str
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """safe_load without aliases: front matter never needs them, and a "billion laughs" alias
+    bomb expands to gigabytes the moment anything walks it."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases (*name) are not allowed in front matter")
+        return super().compose_node(parent, index)
+
+
+MAX_FRONT_MATTER = 64_000
+
+
+def _yaml(raw: str) -> Any:
+    return yaml.load(raw, Loader=_FrontMatterLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
 def split_front_matter(text: str) -> tuple[dict, str]:
     """YAML (---) or TOML (+++) front matter and the rest; ValueError if it does not parse."""
-    for fence, parse in (("---", yaml.safe_load), ("+++", tomllib.loads)):
+    for fence, parse in (("---", _yaml), ("+++", tomllib.loads)):
         if text.startswith(fence + "\n") or text.startswith(fence + "\r\n"):
             end = text.find("\n" + fence, len(fence))
             if end == -1:
                 raise ValueError(f"front matter opened with {fence} is never closed")
             raw = text[len(fence) + 1 : end]
+            if len(raw) > MAX_FRONT_MATTER:
+                raise ValueError(f"front matter is larger than {MAX_FRONT_MATTER // 1000} KB")
             try:
                 meta = parse(raw) or {}
             except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
@@ -112,6 +132,11 @@ def read_document(root: Root, path: Path) -> Document | Skipped:
     rel = path.relative_to(root.path).as_posix()
     root_name = str(root.path)
     try:
+        if not path.resolve().is_relative_to(root.path.resolve()):
+            return Skipped(root_name, rel, "a link to a file outside the runbook folder")
+    except (OSError, RuntimeError) as exc:
+        return Skipped(root_name, rel, f"unreadable: {exc}")
+    try:
         if path.stat().st_size > MAX_BYTES:
             return Skipped(root_name, rel, f"larger than {MAX_BYTES // 1_000_000} MB")
         raw = path.read_bytes()
@@ -157,7 +182,10 @@ def scan(root: Root) -> tuple[list[Document], list[Skipped]]:
         if path.suffix.lower() not in SUPPORTED:
             skipped.append(Skipped(str(root.path), "/".join(rel_parts), f"unsupported file type {path.suffix or '(none)'}"))
             continue
-        result = read_document(root, path)
+        try:
+            result = read_document(root, path)
+        except Exception as exc:  # one hostile or broken file must not stop the others: skipped with the reason
+            result = Skipped(str(root.path), "/".join(rel_parts), f"could not be read: {exc.__class__.__name__}")
         if isinstance(result, Document):
             documents.append(result)
         else:
