@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import subprocess
@@ -23,8 +24,10 @@ from services.timewindow import iso, utcnow
 from tests import servers
 
 ROOT = Path(__file__).resolve().parents[1]
-# The app's database and default index live here during tests, not in the checkout's var/.
-os.environ.setdefault("ONCALL_DATA_DIR", tempfile.mkdtemp(prefix="oncall-test-data-"))
+# The app's database and default index live here during tests, not in the checkout's var/; each
+# xdist worker has its own (workers inherit the controller's environment).
+if os.environ.get("PYTEST_XDIST_WORKER") or "ONCALL_DATA_DIR" not in os.environ:
+    os.environ["ONCALL_DATA_DIR"] = tempfile.mkdtemp(prefix=f"oncall-test-data-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
 KEEP = ("ONCALL_DATA_DIR",)
 # The demo's "now" for the whole session: a Prometheus backfilled with the export at this anchor
 # must agree with the demo source frozen at it.
@@ -36,6 +39,26 @@ def require(*binaries: str) -> None:
     missing = [b for b in binaries if shutil.which(b) is None]
     if missing:
         pytest.fail(f"{', '.join(missing)} not installed: `make test` installs them (scripts/install-system-deps.sh)")
+
+
+SERVER_FIXTURES = {"prometheus_url", "alertmanager_url", "hostile_prometheus", "busy_alertmanager", "failing_prometheus"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Classify every test for `make test-fast`: integration (real servers), browser, slow (CLI round trips)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        if item.module is not None and item.module.__name__.endswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+        function = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(function) if function else ""
+        except (OSError, TypeError):
+            source = ""
+        if "oncall(" in source or "kb(" in source or "AppTest.from_file(APP" in source and "time.sleep" in source:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
