@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 from services.knowledge.chunks import Chunk  # noqa: E402
 from services.knowledge.documents import Root  # noqa: E402
 from services.knowledge.embedders import LocalEmbedder  # noqa: E402
-from services.knowledge.recall import score  # noqa: E402
 from services.knowledge.index import KnowledgeIndex  # noqa: E402
+from services.knowledge.recall import score  # noqa: E402
 from tests.test_knowledge import CORPUS, DEVSET  # noqa: E402
 
 
@@ -57,7 +57,7 @@ def latency(index: KnowledgeIndex, queries: list[str]) -> str:
         start = time.perf_counter()
         index.search(q, 5)
         times.append((time.perf_counter() - start) * 1000)
-    return f"p50 {percentile(times, .5):.1f} ms, p95 {percentile(times, .95):.1f} ms"
+    return f"p50 {percentile(times, 0.5):.1f} ms, p95 {percentile(times, 0.95):.1f} ms"
 
 
 def main() -> None:
@@ -86,8 +86,10 @@ def main() -> None:
         target.write_text(target.read_text() + "\n## Escalation\n\nPage the observability team.\n")
         start = time.perf_counter()
         _, again = KnowledgeIndex.build([Root(corpus)], work / "kb", embedder)
-        print(f"incremental rebuild after one changed file: {time.perf_counter() - start:.2f} s "
-              f"({again.embedded_documents} embedded, {again.reused_documents} reused)")
+        print(
+            f"incremental rebuild after one changed file: {time.perf_counter() - start:.2f} s "
+            f"({again.embedded_documents} embedded, {again.reused_documents} reused)"
+        )
 
         synthetic = synthetic_index(index, work / "synthetic", 10_000)
         print(f"10k-chunk index over {len(queries)} queries: {latency(synthetic, queries)}")

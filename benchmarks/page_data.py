@@ -18,10 +18,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
 
 import requests
 
@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services.alerts.analysis import counts_by  # noqa: E402
-from services.sources import openmetrics  # noqa: E402
 from services.config import Settings  # noqa: E402
-from services.overview import analyse_alerts, edge_table, mesh_data, overview_data, top_services, worst  # noqa: E402
-from services.sources.demo_scenario import anchor_for, generate, load_spec  # noqa: E402
 from services.mesh.incidents import incidents  # noqa: E402
+from services.overview import analyse_alerts, edge_table, mesh_data, overview_data, top_services, worst  # noqa: E402
+from services.sources import openmetrics  # noqa: E402
 from services.sources.base import Filters  # noqa: E402
+from services.sources.demo_scenario import anchor_for, generate, load_spec  # noqa: E402
 from services.sources.prometheus import PrometheusSource  # noqa: E402
 from services.timewindow import Window, auto_step, iso, parse_time, utcnow  # noqa: E402
 from tests import servers  # noqa: E402
@@ -50,10 +50,15 @@ def make_spec(services: int) -> dict:
     for i in range(services):
         cluster = clusters[i % 2]
         name = f"svc-{i:03d}"
-        spec["services"].append({
-            "cluster": cluster, "namespace": NAMESPACES[i % len(NAMESPACES)], "name": name,
-            "base_ms": 5 + (i * 7) % 40, "protocol": "grpc" if i % 5 == 0 else "http",
-        })
+        spec["services"].append(
+            {
+                "cluster": cluster,
+                "namespace": NAMESPACES[i % len(NAMESPACES)],
+                "name": name,
+                "base_ms": 5 + (i * 7) % 40,
+                "protocol": "grpc" if i % 5 == 0 else "http",
+            }
+        )
         if i < 2:
             caller = ["istio-system", "istio-ingressgateway"]
         else:
@@ -61,8 +66,25 @@ def make_spec(services: int) -> dict:
             caller = [NAMESPACES[parent % len(NAMESPACES)], f"svc-{parent:03d}"]
         spec["edges"].append({"cluster": cluster, "from": caller, "to": name, "rps": 5 + i % 50, "call_weight": 0.3})
     spec["incidents"] = [
-        {"id": "slow", "kind": "latency", "cluster": "prod-seoul", "service": "svc-010", "start": -190, "end": -150, "factor": 20},
-        {"id": "5xx", "kind": "errors", "cluster": "prod-seoul", "from": "svc-004", "to": "svc-010", "start": -130, "end": -112, "ratio_5xx": 0.25},
+        {
+            "id": "slow",
+            "kind": "latency",
+            "cluster": "prod-seoul",
+            "service": "svc-010",
+            "start": -190,
+            "end": -150,
+            "factor": 20,
+        },
+        {
+            "id": "5xx",
+            "kind": "errors",
+            "cluster": "prod-seoul",
+            "from": "svc-004",
+            "to": "svc-010",
+            "start": -130,
+            "end": -112,
+            "ratio_5xx": 0.25,
+        },
     ]
     return spec
 
@@ -74,8 +96,15 @@ def backfill(spec: dict, anchor, work: Path, chunk: int = 25) -> Path:
     tsdb.mkdir(parents=True)
     edges = data.edges
     for start in range(0, len(edges), chunk):
-        part = data.__class__(data.anchor, data.times, data.interval, data.buckets_ms, edges[start:start + chunk],
-                              data.alerts if start == 0 else [], data.incidents)
+        part = data.__class__(
+            data.anchor,
+            data.times,
+            data.interval,
+            data.buckets_ms,
+            edges[start : start + chunk],
+            data.alerts if start == 0 else [],
+            data.incidents,
+        )
         path = work / f"part-{start}.om"
         with path.open("w") as out:
             openmetrics.write(part, out)
@@ -108,7 +137,11 @@ def pages(source: PrometheusSource, window: Window, settings: Settings) -> dict[
 
     def overview():
         parts = overview_data(source, window, f)
-        return analyse_alerts(parts["intervals"], window, settings), worst(parts["latency"], "p99"), worst(parts["traffic"], "ratio_5xx")
+        return (
+            analyse_alerts(parts["intervals"], window, settings),
+            worst(parts["latency"], "p99"),
+            worst(parts["traffic"], "ratio_5xx"),
+        )
 
     def alerts():
         intervals = source.alert_intervals(window, f)
@@ -174,7 +207,10 @@ def main() -> None:
             settings = Settings(prometheus_url=server.url, timeout_seconds=120)
             source = PrometheusSource(settings)
             recorder = Recorder(source.session)
-            print(f"{'window':<8} {'page':<9} {'queries':>7} {'page s':>8} {'raw seq s':>10} {'raw par s':>10} {'page/seq':>9} {'page/par':>9}")
+            print(
+                f"{'window':<8} {'page':<9} {'queries':>7} {'page s':>8} {'raw seq s':>10} {'raw par s':>10} "
+                f"{'page/seq':>9} {'page/par':>9}"
+            )
             for label, hours in (("1h", 1), ("24h", 24)):
                 window = Window(anchor - timedelta(hours=hours), anchor)
                 for name, fn in pages(source, window, settings).items():
@@ -184,7 +220,10 @@ def main() -> None:
                     page = statistics.median(timed(fn) for _ in range(args.repeat))
                     seq = statistics.median(replay(calls, 1) for _ in range(args.repeat))
                     par = statistics.median(replay(calls, 4) for _ in range(args.repeat))
-                    print(f"{label:<8} {name:<9} {len(calls):>7} {page:>8.3f} {seq:>10.3f} {par:>10.3f} {page / seq:>9.2f} {page / par:>9.2f}")
+                    print(
+                        f"{label:<8} {name:<9} {len(calls):>7} {page:>8.3f} {seq:>10.3f} {par:>10.3f} {page / seq:>9.2f} "
+                        f"{page / par:>9.2f}"
+                    )
 
 
 if __name__ == "__main__":

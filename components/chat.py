@@ -57,9 +57,13 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
     if message.get("rated"):
         st.caption(f"Feedback: {FEEDBACK[message['rated']]}")
     else:
-        comment = st.text_input("Comment (optional)", key=f"fb_comment_{index}", label_visibility="collapsed",
-                                placeholder="Comment on this answer (optional)")
-        for col, (rating, label) in zip(st.columns(4), FEEDBACK.items()):
+        comment = st.text_input(
+            "Comment (optional)",
+            key=f"fb_comment_{index}",
+            label_visibility="collapsed",
+            placeholder="Comment on this answer (optional)",
+        )
+        for col, (rating, label) in zip(st.columns(4), FEEDBACK.items(), strict=False):
             if col.button(label, key=f"fb_{rating}_{index}"):
                 try:
                     Store.open(view.settings.storage.db_url).add_feedback(meta["request_id"], session_id(), rating, comment)
@@ -71,7 +75,8 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
         message["escalation"] = escalation_text(question, meta)
         try:
             Store.open(view.settings.storage.db_url).add_feedback(
-                meta["request_id"], session_id(), message.get("rated") or "not_helpful", "escalated", escalated=True)
+                meta["request_id"], session_id(), message.get("rated") or "not_helpful", "escalated", escalated=True
+            )
         except (StorageError, OSError) as exc:
             st.warning(f"The escalation was not recorded: {exc}")
     if message.get("escalation"):
@@ -80,11 +85,13 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
 
 def escalation_text(question: str, meta: dict) -> str:
     sources = ", ".join(f"[{c['n']}] {c['source']}" for c in meta["citations"]) or "none"
-    return (f":rotating_light: Escalation from the on-call dashboard (request {meta['request_id']})\n"
-            f"Window: {meta['window']['from']} – {meta['window']['to']}\n"
-            f"Question: {question}\n"
-            f"Assistant ({meta['mode']}): {meta['answer'][:1500]}\n"
-            f"Sources: {sources}")
+    return (
+        f":rotating_light: Escalation from the on-call dashboard (request {meta['request_id']})\n"
+        f"Window: {meta['window']['from']} – {meta['window']['to']}\n"
+        f"Question: {question}\n"
+        f"Assistant ({meta['mode']}): {meta['answer'][:1500]}\n"
+        f"Sources: {sources}"
+    )
 
 
 def _show_meta(message: dict, index: int, view: View, question: str) -> None:
@@ -96,10 +103,15 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
     if meta["citations"]:
         with st.expander(f"Sources ({len(meta['citations'])})"):
             for c in meta["citations"]:
-                st.markdown(f"**[{c['n']}]** {escape_markdown(c['source'])}"
-                            + (f" — {escape_markdown(c['section'])}" if c["section"] else ""))
+                st.markdown(
+                    f"**[{c['n']}]** {escape_markdown(c['source'])}"
+                    + (f" — {escape_markdown(c['section'])}" if c["section"] else "")
+                )
     cost = f" · ~${meta['cost_usd']:.4f}" if meta["cost_usd"] is not None else ""
-    st.caption(f"{meta['mode']} · {meta['prompt_version']} · {meta['tokens']['in']}+{meta['tokens']['out']} tokens{cost} · request {meta['request_id']}")
+    st.caption(
+        f"{meta['mode']} · {meta['prompt_version']} · {meta['tokens']['in']}+{meta['tokens']['out']} "
+        f"tokens{cost} · request {meta['request_id']}"
+    )
     for j, proposal in enumerate(meta["proposals"]):
         if proposal.get("done"):
             st.success(proposal["done"])
@@ -130,8 +142,16 @@ def _ask(question: str, view: View, page: str) -> None:
     runtime = data.runtime(view.settings)
     now = runtime.now()
     explicit = mentions_time(question, now)  # else the question is about the window on screen
-    q = prepare(question, now, runtime, page=page, filters=view.filters, tz=view.tz,
-                window=None if explicit else view.window, session=session_id())
+    q = prepare(
+        question,
+        now,
+        runtime,
+        page=page,
+        filters=view.filters,
+        tz=view.tz,
+        window=None if explicit else view.window,
+        session=session_id(),
+    )
     routed = Window(q.route.start, q.route.end)
     _history().append({"role": "user", "content": question})
     with st.chat_message("assistant"):
@@ -149,7 +169,11 @@ def _ask(question: str, view: View, page: str) -> None:
     meta = answer.to_dict()
     _history().append({"role": "assistant", "content": answer.text, "meta": meta})
     if explicit and q.route.action_type != Action.UNKNOWN and routed != view.window:
-        st.session_state[PENDING_VIEW] = {"start": routed.start, "end": routed.end, "page": PAGE_FOR_ACTION[Action(q.route.action_type)]}
+        st.session_state[PENDING_VIEW] = {
+            "start": routed.start,
+            "end": routed.end,
+            "page": PAGE_FOR_ACTION[Action(q.route.action_type)],
+        }
     st.rerun()
 
 
@@ -158,10 +182,18 @@ def render_chat(view: View, page: str) -> None:
     model = view.settings.model
     if st.session_state.get("chat_storage_problem"):
         st.warning(st.session_state.pop("chat_storage_problem"))
-    st.caption(f"{'model ' + model.model if model else 'offline mode'} · window {local_time(view.window.start, view.tz)} → "
-               f"{local_time(view.window.end, view.tz)} · answers cite [n] sources")
-    lang = st.radio("Checkpoints", ["en", "ko"], horizontal=True, key="checkpoint_lang", label_visibility="collapsed",
-                    format_func=lambda code: {"en": "English", "ko": "한국어"}[code])
+    st.caption(
+        f"{'model ' + model.model if model else 'offline mode'} · window {local_time(view.window.start, view.tz)} → "
+        f"{local_time(view.window.end, view.tz)} · answers cite [n] sources"
+    )
+    lang = st.radio(
+        "Checkpoints",
+        ["en", "ko"],
+        horizontal=True,
+        key="checkpoint_lang",
+        label_visibility="collapsed",
+        format_func=lambda code: {"en": "English", "ko": "한국어"}[code],
+    )
     clicked: str | None = None
     for i, (label, question) in enumerate(CHECKPOINTS[lang]):
         if st.button(label, key=f"checkpoint_{i}", width="stretch"):

@@ -37,7 +37,9 @@ def _alertmanager(settings: SourceSettings) -> AlertmanagerClient | None:
 
 
 PAGES: dict[str, Callable[..., dict[str, pd.DataFrame | SourceError]]] = {
-    "overview": overview.overview_data, "mesh": overview.mesh_data}
+    "overview": overview.overview_data,
+    "mesh": overview.mesh_data,
+}
 
 
 class _PartlyFailed(Exception):

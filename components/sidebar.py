@@ -70,7 +70,9 @@ def _choices(settings: Settings, label: Literal["cluster", "namespace"], title: 
         return ()
     if not options:
         if label == "cluster":
-            st.warning(f"No clusters found on the mesh metrics (label `{settings.sources.cluster_label}`, set ONCALL_CLUSTER_LABEL).")
+            st.warning(
+                f"No clusters found on the mesh metrics (label `{settings.sources.cluster_label}`, set ONCALL_CLUSTER_LABEL)."
+            )
         else:
             st.caption(f"No {title.lower()} found on the mesh metrics.")
         return ()

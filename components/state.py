@@ -10,8 +10,8 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from services.config import Settings
-from services.sources.factory import now_for
 from services.sources.base import Filters
+from services.sources.factory import now_for
 from services.timewindow import Window, auto_step, last
 
 VIEW_KEY = "view"

@@ -28,8 +28,11 @@ with left:
     else:
         st.plotly_chart(px.line(by_day, x="day", y="helpful_rate", markers=True, range_y=[0, 1]), key="helpful_day")
     st.subheader("By action")
-    st.dataframe(insights.helpfulness(feedback, "action"), hide_index=True,
-                 column_config={"helpful_rate": st.column_config.NumberColumn("helpful", format="percent")})
+    st.dataframe(
+        insights.helpfulness(feedback, "action"),
+        hide_index=True,
+        column_config={"helpful_rate": st.column_config.NumberColumn("helpful", format="percent")},
+    )
 with right:
     st.subheader("Cost per day and model")
     cost = insights.cost_per_day(audit)

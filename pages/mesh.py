@@ -7,8 +7,8 @@ from components.charts import series_chart
 from components.format import localize, window_caption
 from components.panel import loaded, no_data
 from components.state import current_view
+from services.mesh.incidents import ERROR_RATIO_LIMIT, format_peak, incidents
 from services.overview import edge_table, series_label, top_services
-from services.mesh.incidents import ERROR_RATIO_LIMIT, incidents
 
 view = current_view()
 st.title("Service mesh")
@@ -22,17 +22,29 @@ def usable(name: str, title: str):
 
 
 c1, c2 = st.columns([1, 2])
-top_n = c1.slider("Top services", 1, 20, 5, key="top_n", help="Each chart shows the worst services by its own measure over the window.")
+top_n = c1.slider(
+    "Top services", 1, 20, 5, key="top_n", help="Each chart shows the worst services by its own measure over the window."
+)
 by_p99, by_5xx = usable("latency_summary", "Latency ranking"), usable("traffic_summary", "Error ranking")
-every = sorted({k for part in (by_p99, by_5xx) if part is not None for k in zip(part["cluster"], part["namespace"], part["service"])})
+every = sorted(
+    {
+        key
+        for part in (by_p99, by_5xx)
+        if part is not None
+        for key in zip(part["cluster"], part["namespace"], part["service"], strict=True)
+    }
+)
 names = {f"{c}/{n}/{s}": (c, n, s) for c, n, s in every}
-picked = {names[p] for p in c2.multiselect("Or pick services", list(names), key="picked", placeholder="Top services by p99 and by 5xx ratio")}
+picked = {
+    names[p]
+    for p in c2.multiselect("Or pick services", list(names), key="picked", placeholder="Top services by p99 and by 5xx ratio")
+}
 
 
 def only_chosen(frame, ranking, column):
     """The picked services, or the top N of `ranking` by `column`."""
     chosen = picked or set(top_services(ranking, column, top_n) if ranking is not None else [])
-    keys = zip(frame["cluster"], frame["namespace"], frame["service"])
+    keys = zip(frame["cluster"], frame["namespace"], frame["service"], strict=False)
     return frame[[k in chosen for k in keys]]
 
 
@@ -62,9 +74,12 @@ if latency is not None or traffic is not None:
     else:
         shown = localize(found, view.tz, ["start", "end", "peak_time"]).drop(columns=["source_workload"])
         for col in ("peak", "baseline"):
-            shown[col] = [f"{v:,.0f} ms" if k == "latency" else f"{v:.2%}" for k, v in zip(shown["kind"], shown[col])]
-        st.dataframe(shown, hide_index=True,
-                     column_config={t: st.column_config.DatetimeColumn(format="MM-DD HH:mm") for t in ("start", "end", "peak_time")})
+            shown[col] = [format_peak(kind, value) for kind, value in zip(shown["kind"], shown[col], strict=True)]
+        st.dataframe(
+            shown,
+            hide_index=True,
+            column_config={t: st.column_config.DatetimeColumn(format="MM-DD HH:mm") for t in ("start", "end", "peak_time")},
+        )
 
 st.subheader("Edges (source → destination)")
 edge_latency, edge_traffic = usable("edge_latency_summary", "Edge latency"), usable("edge_traffic_summary", "Edge traffic")
@@ -73,13 +88,30 @@ if edge_latency is not None and edge_traffic is not None:
     if edges.empty:
         no_data("mesh traffic")
     else:
-        edge_incidents = incidents(usable("edge_latency", "Edge latency series"), usable("edge_traffic", "Edge error series"), view.step)
-        hot = set(zip(edge_incidents["source_workload"], edge_incidents["service"]))
-        edges.insert(0, "incident", [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"])])
+        edge_incidents = incidents(
+            usable("edge_latency", "Edge latency series"), usable("edge_traffic", "Edge error series"), view.step
+        )
+        hot = set(zip(edge_incidents["source_workload"], edge_incidents["service"], strict=False))
+        edges.insert(0, "incident", [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"], strict=False)])
         edges = edges.sort_values("incident", ascending=False, kind="stable")
-        table = edges[["incident", "cluster", "source_workload", "namespace", "service", "rps", "p99", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]]
+        table = edges[
+            [
+                "incident",
+                "cluster",
+                "source_workload",
+                "namespace",
+                "service",
+                "rps",
+                "p99",
+                "ratio_5xx",
+                "ratio_4xx",
+                "ratio_grpc_error",
+            ]
+        ]
         st.dataframe(
-            table.style.apply(lambda row: ["background-color: rgba(214,39,40,0.15)" if row["incident"] else "" for _ in row], axis=1),
+            table.style.apply(
+                lambda row: ["background-color: rgba(214,39,40,0.15)" if row["incident"] else "" for _ in row], axis=1
+            ),
             hide_index=True,
             column_config={
                 "incident": st.column_config.CheckboxColumn("incident", help="a p99 or 5xx excursion on this edge in the window"),

@@ -4,11 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from components import data
-from services.alerts.timeline import alert_timeline
 from components.format import labels_text, local_time, localize, window_caption
 from components.panel import loaded, no_data
 from components.state import current_view
 from services.alerts.analysis import analyse_alerts
+from services.alerts.timeline import alert_timeline
 from services.overview import worst
 
 view = current_view()
@@ -22,8 +22,9 @@ intervals = parts["intervals"]
 if loaded(intervals, "Alerts") and isinstance(intervals, pd.DataFrame):
     alerts = analyse_alerts(intervals, view.window, view.settings.alerts)
     firing_col.metric("Firing now", len(alerts.firing), help="Alerts active at the end of the window")
-    count_col.metric("Alert intervals", len(alerts.intervals), help=f"{alerts.intervals['alertname'].nunique()} distinct alert names")
-
+    count_col.metric(
+        "Alert intervals", len(alerts.intervals), help=f"{alerts.intervals['alertname'].nunique()} distinct alert names"
+    )
 
 
 def worst_metric(part, title: str, column: str, label: str, fmt: str, meaning: str):
@@ -43,7 +44,9 @@ def worst_metric(part, title: str, column: str, label: str, fmt: str, meaning: s
 with p99_col:
     latency = worst_metric(parts["latency"], "Latency", "p99", "Worst p99", "{:,.0f} ms", "over the window")
 with err_col:
-    errors = worst_metric(parts["traffic"], "Errors", "ratio_5xx", "Worst 5xx ratio", "{:.2%}", "5xx / all requests over the window")
+    errors = worst_metric(
+        parts["traffic"], "Errors", "ratio_5xx", "Worst 5xx ratio", "{:.2%}", "5xx / all requests over the window"
+    )
 
 if alerts is not None:
     st.subheader("Firing now")
@@ -52,7 +55,8 @@ if alerts is not None:
     else:
         for row in alerts.firing.to_dict("records"):
             st.markdown(
-                f"- **{row['alertname']}** `{row['severity']}` since {local_time(row['since'], view.tz)} — {labels_text(row['labels'])}"
+                f"- **{row['alertname']}** `{row['severity']}` since {local_time(row['since'], view.tz)} — "
+                f"{labels_text(row['labels'])}"
             )
     st.subheader("Alert timeline")
     if alerts.intervals.empty:
@@ -63,7 +67,9 @@ if alerts is not None:
     if not alerts.offenders.empty:
         table = localize(alerts.offenders, view.tz, ["last_start"])
         st.dataframe(
-            table[["alertname", "severity", "cluster", "namespace", "service", "firings", "firing_minutes", "last_start", "ongoing"]],
+            table[
+                ["alertname", "severity", "cluster", "namespace", "service", "firings", "firing_minutes", "last_start", "ongoing"]
+            ],
             hide_index=True,
             column_config={
                 "firing_minutes": st.column_config.NumberColumn("firing (min)", format="%.0f"),
@@ -76,12 +82,20 @@ left, right = st.columns(2)
 if latency is not None and not latency.empty:
     with left:
         st.subheader("Worst p99 (ms)")
-        st.dataframe(latency.head(5)[["cluster", "namespace", "service", "p50", "p90", "p99"]], hide_index=True,
-                     column_config={q: st.column_config.NumberColumn(format="%.0f") for q in ("p50", "p90", "p99")})
+        st.dataframe(
+            latency.head(5)[["cluster", "namespace", "service", "p50", "p90", "p99"]],
+            hide_index=True,
+            column_config={q: st.column_config.NumberColumn(format="%.0f") for q in ("p50", "p90", "p99")},
+        )
 if errors is not None and not errors.empty:
     with right:
         st.subheader("Worst 5xx ratio")
-        st.dataframe(errors.head(5)[["cluster", "namespace", "service", "rps", "ratio_5xx", "ratio_4xx"]], hide_index=True,
-                     column_config={"rps": st.column_config.NumberColumn("req/s", format="%.1f"),
-                                    "ratio_5xx": st.column_config.NumberColumn("5xx", format="percent"),
-                                    "ratio_4xx": st.column_config.NumberColumn("4xx", format="percent")})
+        st.dataframe(
+            errors.head(5)[["cluster", "namespace", "service", "rps", "ratio_5xx", "ratio_4xx"]],
+            hide_index=True,
+            column_config={
+                "rps": st.column_config.NumberColumn("req/s", format="%.1f"),
+                "ratio_5xx": st.column_config.NumberColumn("5xx", format="percent"),
+                "ratio_4xx": st.column_config.NumberColumn("4xx", format="percent"),
+            },
+        )

@@ -18,7 +18,10 @@ store.seed_prompts(PROMPTS)
 name = st.selectbox("Prompt", store.prompt_names(), key="prompt_name")
 versions = store.prompt_versions(name)
 current = versions[-1]
-st.caption(f"v{current['version']} by {current['author']} at {current['created_at']}" + (f" — {current['note']}" if current["note"] else ""))
+st.caption(
+    f"v{current['version']} by {current['author']} at {current['created_at']}"
+    + (f" — {current['note']}" if current["note"] else "")
+)
 
 draft = st.text_area("Text", value=current["text"], height=320, key=f"prompt_text_{name}_{current['version']}")
 author = st.text_input("Your name", key="prompt_author", placeholder="who is editing")
@@ -44,8 +47,15 @@ if try_it.button("Try it on the current window", key="prompt_try"):
         st.info("Try it needs a model: set OPENAI_API_KEY (and OPENAI_BASE_URL for another server).")
     else:
         # Routed by the rules (the draft is about answers), answered by the model with the draft.
-        q = prepare("Summarize what is happening in this window.", runtime.now(), replace(runtime, model=None),
-                    page="Prompts", filters=view.filters, tz=view.tz, window=view.window)
+        q = prepare(
+            "Summarize what is happening in this window.",
+            runtime.now(),
+            replace(runtime, model=None),
+            page="Prompts",
+            filters=view.filters,
+            tz=view.tz,
+            window=view.window,
+        )
         st.write_stream(ModelAnswer(q, runtime, [], system_prompt=draft).stream())
 
 st.subheader("History")
@@ -53,7 +63,10 @@ for v in reversed(versions):
     with st.expander(f"v{v['version']} — {v['author']} — {v['created_at']}" + (f" — {v['note']}" if v["note"] else "")):
         previous = next((p for p in versions if p["version"] == v["version"] - 1), None)
         if previous:
-            st.code(prompt_diff(previous["text"], v["text"], f"v{previous['version']}", f"v{v['version']}") or "(same text)", language="diff")
+            st.code(
+                prompt_diff(previous["text"], v["text"], f"v{previous['version']}", f"v{v['version']}") or "(same text)",
+                language="diff",
+            )
         else:
             st.code(v["text"], language=None)
         if v["version"] != current["version"] and st.button(f"Roll back to v{v['version']}", key=f"rollback_{v['version']}"):

@@ -6,16 +6,18 @@ from components import data
 from components.confirm import slack_post
 from components.format import local_time
 from components.state import current_view
-from services.safety.markup import escape_markdown, without_images
 from services.reports import jobs as report_jobs
 from services.reports.export import ReportError, to_pdf
+from services.safety.markup import escape_markdown, without_images
 
 view = current_view()
 st.title("Shift summaries")
 store = data.store_or_stop(view.settings)
 
-st.caption(f"For the window on screen: {local_time(view.window.start, view.tz)} → {local_time(view.window.end, view.tz)} "
-           f"({view.tz.key}). Change it in the sidebar.")
+st.caption(
+    f"For the window on screen: {local_time(view.window.start, view.tz)} → {local_time(view.window.end, view.tz)} "
+    f"({view.tz.key}). Change it in the sidebar."
+)
 notes = st.text_area("Handover notes (what was done; '- [ ] item' lines become open items)", key="report_notes", height=120)
 if st.button("Generate shift summary", key="report_generate", type="primary"):
     job = report_jobs.start(data.runtime(view.settings), view.window, view.filters, notes, view.tz)
@@ -40,19 +42,27 @@ def job_list() -> None:
             st.caption(f"finished {row['finished_at']} · {row['message']}")
             full = store.report(row["id"])
             a, b, c = st.columns(3)
-            a.download_button("Markdown", full["markdown"], f"shift-summary-{row['id']}.md", "text/markdown", key=f"md_{row['id']}")
+            a.download_button(
+                "Markdown", full["markdown"], f"shift-summary-{row['id']}.md", "text/markdown", key=f"md_{row['id']}"
+            )
             b.download_button("HTML", full["html"], f"shift-summary-{row['id']}.html", "text/html", key=f"html_{row['id']}")
             pdf_key = f"pdf_bytes_{row['id']}"
             if pdf_key in st.session_state:
-                c.download_button("PDF", st.session_state[pdf_key], f"shift-summary-{row['id']}.pdf", "application/pdf", key=f"pdf_{row['id']}")
+                c.download_button(
+                    "PDF", st.session_state[pdf_key], f"shift-summary-{row['id']}.pdf", "application/pdf", key=f"pdf_{row['id']}"
+                )
             elif c.button("Prepare PDF", key=f"make_pdf_{row['id']}"):
                 try:
                     st.session_state[pdf_key] = to_pdf(full["html"], view.settings.integrations.chromium)
                 except ReportError as exc:
                     st.error(escape_markdown(str(exc)))
                 st.rerun(scope="fragment")
-            slack_post(f"report_{row['id']}", view.settings.integrations.slack_webhook_url,
-                       f"Shift summary {row['window_from'][:16]} → {row['window_to'][:16]}", full["markdown"][:3500])
+            slack_post(
+                f"report_{row['id']}",
+                view.settings.integrations.slack_webhook_url,
+                f"Shift summary {row['window_from'][:16]} → {row['window_to'][:16]}",
+                full["markdown"][:3500],
+            )
             st.markdown(without_images(full["markdown"]))
 
 

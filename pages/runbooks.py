@@ -7,9 +7,9 @@ from components import data
 from components.highlight import marked_passage
 from components.state import current_view
 from services.knowledge import indexing
-from services.safety.markup import escape_markdown, without_images
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ChatModel, ModelError
+from services.safety.markup import escape_markdown, without_images
 
 view = current_view()  # the sidebar and window are shared; this page reads only the index
 settings = view.settings
@@ -25,8 +25,11 @@ except KnowledgeError as exc:
 search_tab, status_tab, quality_tab = st.tabs(["Search", "Index", "Quality"])
 
 with search_tab:
-    query = st.text_input("Search runbooks (English or Korean, or paste an alert)", key="kb_query",
-                          placeholder="e.g. 파드가 계속 재시작돼요 / 503 UF on the cart -> inventory edge")
+    query = st.text_input(
+        "Search runbooks (English or Korean, or paste an alert)",
+        key="kb_query",
+        placeholder="e.g. 파드가 계속 재시작돼요 / 503 UF on the cart -> inventory edge",
+    )
     k = st.slider("Results", 1, 10, 5, key="kb_k")
     if query and index is not None:
         hits = index.search(query, k)
@@ -34,9 +37,11 @@ with search_tab:
             st.info("No runbook matches.")
         for n, hit in enumerate(hits, 1):
             with st.container(border=True):
-                st.markdown(f"**{n}. {escape_markdown(hit.title)}** · `{hit.source.replace('`', '')}` · "
-                            f"{escape_markdown(hit.section or 'overview')} · score {hit.score:.3f}"
-                            + (" · :red[internal]" if hit.visibility == "internal" else ""))
+                st.markdown(
+                    f"**{n}. {escape_markdown(hit.title)}** · `{hit.source.replace('`', '')}` · "
+                    f"{escape_markdown(hit.section or 'overview')} · score {hit.score:.3f}"
+                    + (" · :red[internal]" if hit.visibility == "internal" else "")
+                )
                 st.html(marked_passage(hit.text, query))
 
 with status_tab:
@@ -65,8 +70,10 @@ with status_tab:
             data.knowledge_index.clear()
             data.runbook_check.clear()
             bar.progress(1.0, text="done")
-            st.success(f"Indexed {report.documents} documents in {report.chunks} chunks "
-                       f"({report.embedded_documents} embedded, {report.reused_documents} unchanged) in {report.seconds:.1f} s.")
+            st.success(
+                f"Indexed {report.documents} documents in {report.chunks} chunks "
+                f"({report.embedded_documents} embedded, {report.reused_documents} unchanged) in {report.seconds:.1f} s."
+            )
 
 with quality_tab:
     try:
@@ -74,11 +81,16 @@ with quality_tab:
     except KnowledgeError as exc:
         st.error(str(exc))
     else:
-        st.caption(f"{len(documents)} runbooks, {len(findings)} findings. Each runbook should say what the alert "
-                   "means, its impact, how to diagnose it with PromQL or commands, and how to mitigate it.")
+        st.caption(
+            f"{len(documents)} runbooks, {len(findings)} findings. Each runbook should say what the alert "
+            "means, its impact, how to diagnose it with PromQL or commands, and how to mitigate it."
+        )
         if findings:
-            st.dataframe(pd.DataFrame([f.__dict__ for f in findings]), hide_index=True,
-                         column_config={"suggestion": st.column_config.TextColumn(width="large")})
+            st.dataframe(
+                pd.DataFrame([f.__dict__ for f in findings]),
+                hide_index=True,
+                column_config={"suggestion": st.column_config.TextColumn(width="large")},
+            )
         titles = {f"{d.title} ({d.source})": d for d in documents}
         chosen = st.selectbox("Review a runbook", list(titles), key="kb_review_doc", index=None, placeholder="choose a runbook")
         if settings.model_problem:

@@ -12,14 +12,20 @@ from services.safety.markup import escape_markdown, without_images
 
 view = current_view()
 st.title("Error-log triage")
-st.caption("Error lines are picked by pattern and grouped into templates (timestamps, ids, addresses and numbers "
-           "masked). Each group gets a suggested fix from the runbooks, with citations.")
+st.caption(
+    "Error lines are picked by pattern and grouped into templates (timestamps, ids, addresses and numbers "
+    "masked). Each group gets a suggested fix from the runbooks, with citations."
+)
 
 pasted = st.text_area("Paste log lines", key="triage_text", height=180)
 uploaded = st.file_uploader("or upload a log file", key="triage_file")
 allowed = view.settings.triage.log_dirs
-path = st.text_input("or a log file on the dashboard's server", key="triage_path", disabled=not allowed,
-                     placeholder=f"a file under {', '.join(map(str, allowed))}" if allowed else "off: set ONCALL_LOG_DIRS")
+path = st.text_input(
+    "or a log file on the dashboard's server",
+    key="triage_path",
+    disabled=not allowed,
+    placeholder=f"a file under {', '.join(map(str, allowed))}" if allowed else "off: set ONCALL_LOG_DIRS",
+)
 
 text = pasted
 if uploaded is not None:
@@ -47,5 +53,10 @@ if text.strip():
             st.markdown(f"**Suggested fix** ({escape_markdown(group.mode)})\n\n{without_images(group.suggestion)}")
             for source in group.citations:
                 st.caption(f"[{source.n}] {source.source}" + (f" — {source.section}" if source.section else ""))
-            slack_post(f"triage_{i}", view.settings.integrations.slack_webhook_url, f"{group.count}× {group.template[:150]}",
-                       group.suggestion, [f"{s.source}" + (f" ({s.section})" if s.section else "") for s in group.citations])
+            slack_post(
+                f"triage_{i}",
+                view.settings.integrations.slack_webhook_url,
+                f"{group.count}× {group.template[:150]}",
+                group.suggestion,
+                [f"{s.source}" + (f" ({s.section})" if s.section else "") for s in group.citations],
+            )

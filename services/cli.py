@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import json
+import logging
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Sequence
 
 from services.config import ConfigError, Settings, load_settings
-from services.log import setup_logging
-from services.overview import status_report
-from services.runtime import Runtime, build_runtime
-from services.sources.factory import make_source, now_for
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ModelError
+from services.log import setup_logging
+from services.overview import status_report
 from services.reports.export import ReportError
-from services.storage import StorageError
-from services.timewindow import Window
+from services.runtime import Runtime, build_runtime
 from services.sources.base import Filters, SourceError
-from services.timewindow import WindowError, parse_time, utcnow, window_from_args
+from services.sources.factory import make_source, now_for
+from services.storage import StorageError
+from services.timewindow import Window, WindowError, parse_time, utcnow, window_from_args
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     index_help = "index folder (default: ONCALL_INDEX_DIR or var/kb)"
     build = kb_sub.add_parser("build", help="build or update the index (only changed files are re-embedded)")
     build.add_argument("roots", nargs="*", metavar="ROOT", help="runbook folders (default: bundled + ONCALL_RUNBOOK_DIRS)")
-    build.add_argument("--internal", action="append", default=[], metavar="ROOT", help="a folder the chat may not quote (repeatable)")
+    build.add_argument(
+        "--internal", action="append", default=[], metavar="ROOT", help="a folder the chat may not quote (repeatable)"
+    )
     build.add_argument("--index", type=Path, help=index_help)
     search = kb_sub.add_parser("search", help="search the index")
     search.add_argument("query", nargs="?", help="the question or alert payload")
@@ -135,8 +136,9 @@ def _kb(args: argparse.Namespace, settings: Settings) -> int:
 
     knowledge = settings.knowledge
     if args.kb_command == "build":
-        index, report = indexing.build_index(knowledge, indexing.roots_from(knowledge, args.roots, args.internal), args.index,
-                                             progress=_progress)
+        index, report = indexing.build_index(
+            knowledge, indexing.roots_from(knowledge, args.roots, args.internal), args.index, progress=_progress
+        )
         print(
             f"indexed {report.documents} documents in {report.chunks} chunks into {index.directory} "
             f"({report.embedded_documents} embedded, {report.reused_documents} unchanged, "
@@ -150,11 +152,17 @@ def _kb(args: argparse.Namespace, settings: Settings) -> int:
     if args.kb_command == "check":
         documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(knowledge, args.roots))
         if args.json:
-            print(json.dumps({
-                "documents": len(documents),
-                "findings": [f.__dict__ for f in findings],
-                "skipped": [s.__dict__ for s in skipped],
-            }, ensure_ascii=False, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "documents": len(documents),
+                        "findings": [f.__dict__ for f in findings],
+                        "skipped": [s.__dict__ for s in skipped],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
             return 0
         print(f"{len(documents)} runbooks, {len(findings)} findings, {len(skipped)} files skipped")
         for f in findings:
@@ -168,8 +176,11 @@ def _kb(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(stats, ensure_ascii=False, indent=2))
         else:
-            print(f"{stats['documents']} documents, {stats['chunks']} chunks ({stats['internal_chunks']} internal), "
-                  f"embedder {stats['embedder']} ({stats['dim']} dims), built {stats['built_at']}, {stats['bytes'] / 1e6:.1f} MB at {stats['index']}")
+            print(
+                f"{stats['documents']} documents, {stats['chunks']} chunks ({stats['internal_chunks']} internal), "
+                f"embedder {stats['embedder']} ({stats['dim']} dims), built {stats['built_at']}, "
+                f"{stats['bytes'] / 1e6:.1f} MB at {stats['index']}"
+            )
             for root in stats["roots"]:
                 print(f"  root {root['path']}{' (internal)' if root['internal'] else ''}")
             print(f"  {len(stats['skipped'])} files skipped")
@@ -206,7 +217,10 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         for c in answer.citations:
             print(f"  [{c.n}] {c.source}{' / ' + c.section if c.section else ''}")
     cost = f", ~${answer.cost_usd:.4f}" if answer.cost_usd is not None else ""
-    print(f"\n({answer.mode}, {answer.prompt_version}, {answer.tokens_in}+{answer.tokens_out} tokens{cost}, request {answer.request_id})")
+    print(
+        f"\n({answer.mode}, {answer.prompt_version}, {answer.tokens_in}+{answer.tokens_out} tokens{cost}, "
+        f"request {answer.request_id})"
+    )
     return _partial(answer.unavailable, answer.storage_problem)
 
 
@@ -237,7 +251,10 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         args.out.write_text(export.to_html(summary), encoding="utf-8")
     else:
         args.out.write_bytes(export.to_pdf(export.to_html(summary), settings.integrations.chromium))
-    print(f"wrote the shift summary {window.to_dict()['from']} .. {window.to_dict()['to']} to {args.out} (narrative: {summary.narrative_mode})")
+    print(
+        f"wrote the shift summary {window.to_dict()['from']} .. {window.to_dict()['to']} to {args.out} "
+        f"(narrative: {summary.narrative_mode})"
+    )
     for problem in summary.problems:
         print(f"oncall: warning: {problem}", file=sys.stderr)
     return 1 if summary.unknown else 0
@@ -258,10 +275,16 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"router: {result.router_accuracy:.1%} exact on {result.router_cases} utterances")
     for lang, s in result.retrieval.items():
-        print(f"retrieval [{lang}]: R@1 {s['recall_at_1']:.2f}  R@5 {s['recall_at_5']:.2f}  MRR {s['mrr']:.2f}  ({s['cases']} questions)")
+        print(
+            f"retrieval [{lang}]: R@1 {s['recall_at_1']:.2f}  R@5 {s['recall_at_5']:.2f}  MRR {s['mrr']:.2f}  "
+            f"({s['cases']} questions)"
+        )
     print(f"answers: {result.answer_fact_recall:.1%} of expected facts present in {result.answer_cases} answers")
     if result.judge:
-        print(f"judge: groundedness {result.judge['groundedness']:.2f}/5, relevance {result.judge['relevance']:.2f}/5 ({result.judge['cases']} answers)")
+        print(
+            f"judge: groundedness {result.judge['groundedness']:.2f}/5, relevance "
+            f"{result.judge['relevance']:.2f}/5 ({result.judge['cases']} answers)"
+        )
     for failure in result.failures:
         print(f"  miss: {failure}")
     return 0
@@ -397,8 +420,17 @@ def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"status": _status, "kb": _kb, "route": _route, "ask": _ask, "prompts": _prompts, "report": _report,
-                "eval": _eval, "demo": _demo_export, "data": _data}
+    commands = {
+        "status": _status,
+        "kb": _kb,
+        "route": _route,
+        "ask": _ask,
+        "prompts": _prompts,
+        "report": _report,
+        "eval": _eval,
+        "demo": _demo_export,
+        "data": _data,
+    }
     try:
         settings = load_settings()
         setup_logging(settings.log_level)

@@ -12,9 +12,9 @@ import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,8 @@ def without_credentials(url: str) -> str:
     parts = urlsplit(url)
     if not (parts.username or parts.password):
         return url
-    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=host))
 
 
 class ConfigError(ValueError):
@@ -301,11 +302,17 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         model=model,
         model_problem=model_problem,
         knowledge=_knowledge(read, data_dir),
-        storage=StorageSettings(data_dir, read.text("ONCALL_DB_URL") or f"sqlite:///{data_dir / 'oncall.db'}",
-                                int(read.number("ONCALL_RETENTION_DAYS", 90, int))),
-        integrations=IntegrationSettings(read.text("SLACK_WEBHOOK_URL"), read.text("ONCALL_CHROMIUM"),
-                                         int(read.number("ONCALL_SILENCE_MAX_MINUTES", 240, int)),
-                                         int(read.number("ONCALL_SILENCE_MAX_ALERTS", 10, int))),
+        storage=StorageSettings(
+            data_dir,
+            read.text("ONCALL_DB_URL") or f"sqlite:///{data_dir / 'oncall.db'}",
+            int(read.number("ONCALL_RETENTION_DAYS", 90, int)),
+        ),
+        integrations=IntegrationSettings(
+            read.text("SLACK_WEBHOOK_URL"),
+            read.text("ONCALL_CHROMIUM"),
+            int(read.number("ONCALL_SILENCE_MAX_MINUTES", 240, int)),
+            int(read.number("ONCALL_SILENCE_MAX_ALERTS", 10, int)),
+        ),
         triage=TriageSettings(read.paths("ONCALL_LOG_DIRS"), int(read.number("ONCALL_LOG_MAX_MB", 20) * 1_000_000)),
         log_level=level,
     )

@@ -22,6 +22,7 @@ def read_concurrently(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, 
     Concurrent reads keep a page close to the slowest query instead of the sum of them, and one
     failed query leaves the page's other parts intact.
     """
+
     def attempt(job: Callable[[], pd.DataFrame]) -> pd.DataFrame | SourceError:
         try:
             return job()
@@ -33,25 +34,29 @@ def read_concurrently(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, 
 
 
 def overview_data(source: MetricSource, window: Window, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
-    return read_concurrently({
-        "intervals": lambda: source.alert_intervals(window, filters),
-        "latency": lambda: source.latency_summary(window, filters, "service"),
-        "traffic": lambda: source.traffic_summary(window, filters, "service"),
-    })
+    return read_concurrently(
+        {
+            "intervals": lambda: source.alert_intervals(window, filters),
+            "latency": lambda: source.latency_summary(window, filters, "service"),
+            "traffic": lambda: source.traffic_summary(window, filters, "service"),
+        }
+    )
 
 
 def mesh_data(source: MetricSource, window: Window, step: int, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
     """Service and edge summaries over the window, and their time series."""
-    return read_concurrently({
-        "latency_summary": lambda: source.latency_summary(window, filters, "service"),
-        "traffic_summary": lambda: source.traffic_summary(window, filters, "service"),
-        "latency": lambda: source.latency_series(window, step, filters, "service"),
-        "traffic": lambda: source.traffic_series(window, step, filters, "service"),
-        "edge_latency_summary": lambda: source.latency_summary(window, filters, "edge"),
-        "edge_traffic_summary": lambda: source.traffic_summary(window, filters, "edge"),
-        "edge_latency": lambda: source.latency_series(window, step, filters, "edge"),
-        "edge_traffic": lambda: source.traffic_series(window, step, filters, "edge"),
-    })
+    return read_concurrently(
+        {
+            "latency_summary": lambda: source.latency_summary(window, filters, "service"),
+            "traffic_summary": lambda: source.traffic_summary(window, filters, "service"),
+            "latency": lambda: source.latency_series(window, step, filters, "service"),
+            "traffic": lambda: source.traffic_series(window, step, filters, "service"),
+            "edge_latency_summary": lambda: source.latency_summary(window, filters, "edge"),
+            "edge_traffic_summary": lambda: source.traffic_summary(window, filters, "edge"),
+            "edge_latency": lambda: source.latency_series(window, step, filters, "edge"),
+            "edge_traffic": lambda: source.traffic_series(window, step, filters, "edge"),
+        }
+    )
 
 
 class RankedService(TypedDict):
@@ -63,8 +68,10 @@ class RankedService(TypedDict):
 
 def ranked(frame: pd.DataFrame, column: str, limit: int) -> list[RankedService]:
     """The `limit` worst services by `column`, as records."""
-    return [RankedService(service=r["service"], namespace=r["namespace"], cluster=r["cluster"], value=float(r[column]))
-            for r in worst(frame, column, limit).to_dict("records")]
+    return [
+        RankedService(service=r["service"], namespace=r["namespace"], cluster=r["cluster"], value=float(r[column]))
+        for r in worst(frame, column, limit).to_dict("records")
+    ]
 
 
 def worst(frame: pd.DataFrame, column: str, limit: int | None = None) -> pd.DataFrame:
@@ -113,8 +120,11 @@ def status_report(source: MetricSource, window: Window, filters: Filters, settin
         ],
         "errors": [
             {
-                "service": r["service"], "namespace": r["namespace"], "cluster": r["cluster"],
-                "error_ratio": _number(r["ratio_5xx"], 6), "requests": int(r["requests"]),
+                "service": r["service"],
+                "namespace": r["namespace"],
+                "cluster": r["cluster"],
+                "error_ratio": _number(r["ratio_5xx"], 6),
+                "requests": int(r["requests"]),
             }
             for r in errors.to_dict("records")
         ],
@@ -124,7 +134,7 @@ def status_report(source: MetricSource, window: Window, filters: Filters, settin
 def top_services(summary: pd.DataFrame, column: str, limit: int) -> list[tuple[str, str, str]]:
     """(cluster, namespace, service) of the `limit` worst services by `column`."""
     rows = worst(summary, column, limit)
-    return list(zip(rows["cluster"], rows["namespace"], rows["service"]))
+    return list(zip(rows["cluster"], rows["namespace"], rows["service"], strict=False))
 
 
 def edge_table(latency: pd.DataFrame, traffic: pd.DataFrame) -> pd.DataFrame:

@@ -75,11 +75,13 @@ def apply_retention(store: Store, days: int) -> dict[str, int]:
     return deleted
 
 
-def build_runtime(settings: Settings, source: MetricSource | None = None,
-                  index_loader: Callable[[], KnowledgeIndex | None] | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings, source: MetricSource | None = None, index_loader: Callable[[], KnowledgeIndex | None] | None = None
+) -> Runtime:
     """Everything from `settings`; the UI passes its cached source and index."""
     store, problem = open_store(settings)
     model = ChatModel(settings.model, store) if settings.model else None
     alertmanager = AlertmanagerClient(settings.sources) if settings.sources.alertmanager_url else None
-    return Runtime(settings, source or make_source(settings.sources), store, model, alertmanager,
-                   index_loader or (lambda: None), problem)
+    return Runtime(
+        settings, source or make_source(settings.sources), store, model, alertmanager, index_loader or (lambda: None), problem
+    )

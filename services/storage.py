@@ -63,7 +63,6 @@ class AuditRecord:
     user: str = ""
 
 
-
 class StorageError(RuntimeError):
     """The database cannot be used; the message says why."""
 
@@ -97,7 +96,7 @@ class Store:
         """The database at `url` (settings.storage.db_url), its schema created once per process."""
         if not url.startswith("sqlite:///"):
             raise StorageError(f"ONCALL_DB_URL={url!r}: only sqlite:///PATH is supported by this build (see README, 'Storage')")
-        store = cls(Path(url[len("sqlite:///"):]))
+        store = cls(Path(url[len("sqlite:///") :]))
         with cls._init_lock:
             if store.path in cls._ready and store.path.exists():
                 return store  # opened for every feedback and audit row: create the schema once
@@ -140,34 +139,77 @@ class Store:
 
     # --- answers, feedback, audit ---------------------------------------------------------------
 
-    def save_answer(self, request_id: str, session: str, question: str, answer: str, action: str, mode: str,
-                    window_from: str, window_to: str, citations: list[dict]) -> None:
-        self._write("INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (request_id, session, redact(question), redact(answer), action, mode, window_from, window_to,
-                     json.dumps(citations, ensure_ascii=False), iso(utcnow())))
+    def save_answer(
+        self,
+        request_id: str,
+        session: str,
+        question: str,
+        answer: str,
+        action: str,
+        mode: str,
+        window_from: str,
+        window_to: str,
+        citations: list[dict],
+    ) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                request_id,
+                session,
+                redact(question),
+                redact(answer),
+                action,
+                mode,
+                window_from,
+                window_to,
+                json.dumps(citations, ensure_ascii=False),
+                iso(utcnow()),
+            ),
+        )
 
     def add_feedback(self, request_id: str, session: str, rating: str, comment: str = "", escalated: bool = False) -> int:
         if rating not in RATINGS:
             raise StorageError(f"rating {rating!r} is not one of {', '.join(RATINGS)}")
-        return self._write("INSERT INTO feedback (request_id, session, rating, comment, escalated, created_at) VALUES (?,?,?,?,?,?)",
-                           (request_id, session, rating, redact(comment), int(escalated), iso(utcnow())))
+        return self._write(
+            "INSERT INTO feedback (request_id, session, rating, comment, escalated, created_at) VALUES (?,?,?,?,?,?)",
+            (request_id, session, rating, redact(comment), int(escalated), iso(utcnow())),
+        )
 
     def audit(self, r: AuditRecord) -> int:
         return self._write(
             "INSERT INTO audit (request_id, session, action, prompt_name, prompt_version, model, tokens_in, tokens_out,"
             " cost_usd, latency_ms, outcome, created_at, user) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (r.request_id, r.session, r.action, r.prompt_name, r.prompt_version, r.model, r.tokens_in, r.tokens_out,
-             r.cost_usd, r.latency_ms, r.outcome, iso(utcnow()), r.user))
+            (
+                r.request_id,
+                r.session,
+                r.action,
+                r.prompt_name,
+                r.prompt_version,
+                r.model,
+                r.tokens_in,
+                r.tokens_out,
+                r.cost_usd,
+                r.latency_ms,
+                r.outcome,
+                iso(utcnow()),
+                r.user,
+            ),
+        )
 
     def answers_between(self, start: str, end: str) -> list[dict]:
         """Answers asked in [start, end) with their latest feedback, oldest first."""
         return self._rows(
             "SELECT a.*, (SELECT rating FROM feedback f WHERE f.request_id = a.request_id ORDER BY f.id DESC LIMIT 1) AS rating,"
             " (SELECT comment FROM feedback f WHERE f.request_id = a.request_id ORDER BY f.id DESC LIMIT 1) AS comment"
-            " FROM answers a WHERE a.created_at >= ? AND a.created_at < ? ORDER BY a.created_at", (start, end))
+            " FROM answers a WHERE a.created_at >= ? AND a.created_at < ? ORDER BY a.created_at",
+            (start, end),
+        )
 
     def feedback_rows(self) -> list[dict]:
-        return self._rows("SELECT f.*, a.question, a.answer, a.action, a.mode FROM feedback f LEFT JOIN answers a USING (request_id) ORDER BY f.id")
+        return self._rows(
+            "SELECT f.*, a.question, a.answer, a.action, a.mode FROM feedback f LEFT JOIN answers a USING "
+            "(request_id) ORDER BY f.id"
+        )
 
     def audit_rows(self) -> list[dict]:
         return self._rows("SELECT * FROM audit ORDER BY id")
@@ -184,8 +226,10 @@ class Store:
         known = {r["name"] for r in self._rows("SELECT DISTINCT name FROM prompts")}
         for path in sorted(directory.glob("*.md")):
             if path.stem not in known:
-                self._write("INSERT OR IGNORE INTO prompts VALUES (?,?,?,?,?,?)",
-                            (path.stem, 1, path.read_text(encoding="utf-8"), "seed", f"from {path.name}", iso(utcnow())))
+                self._write(
+                    "INSERT OR IGNORE INTO prompts VALUES (?,?,?,?,?,?)",
+                    (path.stem, 1, path.read_text(encoding="utf-8"), "seed", f"from {path.name}", iso(utcnow())),
+                )
 
     def prompt(self, name: str, version: int | None = None) -> dict | None:
         if version is None:
@@ -205,7 +249,9 @@ class Store:
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute("SELECT version, text FROM prompts WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)).fetchone()
+                row = db.execute(
+                    "SELECT version, text FROM prompts WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
+                ).fetchone()
                 if row and row["text"] == text:
                     db.execute("COMMIT")
                     return row["version"]
@@ -227,8 +273,11 @@ class Store:
 
     def create_report(self, window_from: str, window_to: str, notes: str) -> int:
         now = iso(utcnow())
-        return self._write("INSERT INTO reports (window_from, window_to, status, progress, message, notes, created_at, heartbeat)"
-                           " VALUES (?,?,?,?,?,?,?,?)", (window_from, window_to, "queued", 0.0, "queued", redact(notes), now, now))
+        return self._write(
+            "INSERT INTO reports (window_from, window_to, status, progress, message, notes, created_at, heartbeat)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (window_from, window_to, "queued", 0.0, "queued", redact(notes), now, now),
+        )
 
     def update_report(self, report_id: int, **fields: Any) -> None:
         if not set(fields) <= REPORT_FIELDS:
@@ -259,8 +308,10 @@ class Store:
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                count = sum(db.execute(f"DELETE FROM {table} WHERE request_id = ?", (request_id,)).rowcount
-                            for table in ("feedback", "answers", "audit"))
+                count = sum(
+                    db.execute(f"DELETE FROM {table} WHERE request_id = ?", (request_id,)).rowcount
+                    for table in ("feedback", "answers", "audit")
+                )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -279,8 +330,11 @@ class Store:
         return rows[0] if rows else None
 
     def reports(self, limit: int = 50) -> list[dict]:
-        return self._rows("SELECT id, window_from, window_to, status, progress, message, created_at, finished_at, heartbeat"
-                          " FROM reports ORDER BY id DESC LIMIT ?", (limit,))
+        return self._rows(
+            "SELECT id, window_from, window_to, status, progress, message, created_at, finished_at, heartbeat"
+            " FROM reports ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
 
 
 def prompt_diff(old: str, new: str, old_label: str, new_label: str) -> str:

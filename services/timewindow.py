@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 PRESETS: dict[str, timedelta] = {
     "Last 15 minutes": timedelta(minutes=15),
@@ -37,15 +37,13 @@ class Window:
             if value.tzinfo is None:
                 raise WindowError(f"window {name} {value.isoformat()} has no time zone")
         if self.start >= self.end:
-            raise WindowError(
-                f"window start {iso(self.start)} is not before its end {iso(self.end)}"
-            )
+            raise WindowError(f"window start {iso(self.start)} is not before its end {iso(self.end)}")
 
     @property
     def seconds(self) -> int:
         return int((self.end - self.start).total_seconds())
 
-    def aligned(self, step: int = RESOLUTION) -> "Window":
+    def aligned(self, step: int = RESOLUTION) -> Window:
         """Both ends floored to a multiple of `step` seconds (since the epoch).
 
         Aligned windows make query results repeatable and cacheable, and let the demo source
@@ -75,14 +73,14 @@ def local_text(moment: object, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def parse_time(text: str, default_tz: timezone = timezone.utc) -> datetime:
+def parse_time(text: str, default_tz: timezone = UTC) -> datetime:
     """ISO 8601 (a trailing Z allowed); a time with no offset is taken in `default_tz`."""
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))

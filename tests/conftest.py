@@ -8,18 +8,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from dataclasses import replace
-
 from services.config import ModelSettings, Settings, SourceSettings, load_settings
 from services.llm.client import ChatModel
 from services.runtime import Runtime, build_runtime
-from services.storage import Store
 from services.sources.demo_scenario import anchor_for
+from services.storage import Store
 from services.timewindow import iso, utcnow
 from tests import servers
 
@@ -101,8 +100,13 @@ def oncall(*args: str, env: dict | None = None, check: bool = False) -> subproce
     """Run the CLI as a user would, in a clean environment plus `env`."""
     base = {k: v for k, v in os.environ.items() if k in KEEP or not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args], cwd=ROOT, env={**base, **(env or {})},
-        capture_output=True, text=True, check=check, timeout=300,
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=300,
     )
 
 
@@ -158,8 +162,15 @@ def bundled_index_dir(tmp_path_factory):
 @pytest.fixture
 def app_env(monkeypatch, bundled_index_dir):
     """A clean environment for the app: the demo at the session's anchor and the bundled index."""
-    for name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "SLACK_WEBHOOK_URL",
-                 "ONCALL_RUNBOOK_DIRS", "ONCALL_STEP_SECONDS"):
+    for name in (
+        "PROMETHEUS_URL",
+        "ALERTMANAGER_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "SLACK_WEBHOOK_URL",
+        "ONCALL_RUNBOOK_DIRS",
+        "ONCALL_STEP_SECONDS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ONCALL_DEMO_NOW", iso(ANCHOR))
     monkeypatch.setenv("ONCALL_INDEX_DIR", str(bundled_index_dir))

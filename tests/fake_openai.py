@@ -16,8 +16,8 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 DIM = 64
 
@@ -37,13 +37,22 @@ class FakeOpenAI:
         self.script: list[dict] = []
 
     def chat_turn(self) -> dict:
-        return self.script.pop(0) if self.script else {"content": self.reply or "- Diagnosis: add the PromQL that confirms the cause."}
+        return (
+            self.script.pop(0)
+            if self.script
+            else {"content": self.reply or "- Diagnosis: add the PromQL that confirms the cause."}
+        )
 
     def embeddings(self, body: dict) -> dict:
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
         data = [{"object": "embedding", "index": i, "embedding": fake_embedding(t)} for i, t in enumerate(inputs)]
         tokens = sum(len(t.split()) for t in inputs)
-        return {"object": "list", "data": data, "model": body.get("model", ""), "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        return {
+            "object": "list",
+            "data": data,
+            "model": body.get("model", ""),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
 
 
 def _message(turn: dict) -> dict:
@@ -59,7 +68,10 @@ def _message(turn: dict) -> dict:
 def _completion(body: dict, turn: dict, n: int) -> dict:
     message = _message(turn)
     return {
-        "id": f"chatcmpl-{n}", "object": "chat.completion", "created": 0, "model": body.get("model", ""),
+        "id": f"chatcmpl-{n}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", ""),
         "choices": [{"index": 0, "finish_reason": "tool_calls" if "tool_calls" in turn else "stop", "message": message}],
         "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
     }
@@ -69,8 +81,16 @@ def _stream_events(body: dict, turn: dict, n: int) -> Iterator[dict]:
     base = {"id": f"chatcmpl-{n}", "object": "chat.completion.chunk", "created": 0, "model": body.get("model", "")}
     if "tool_calls" in turn:
         for i, call in enumerate(turn["tool_calls"]):
-            delta = {"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function",
-                                     "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])}}]}
+            delta = {
+                "tool_calls": [
+                    {
+                        "index": i,
+                        "id": f"call_{i}",
+                        "type": "function",
+                        "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])},
+                    }
+                ]
+            }
             yield {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
         yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
     else:

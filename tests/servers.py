@@ -10,10 +10,10 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import requests
 
@@ -34,7 +34,9 @@ def backfill(openmetrics_file: Path, tsdb_dir: Path) -> None:
     tsdb_dir.mkdir(parents=True)
     subprocess.run(
         [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(openmetrics_file), str(tsdb_dir)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -79,7 +81,8 @@ def _serve(name: str, work: Path, config_text: str, args: list[str]) -> Iterator
     with log.open("w") as out:
         process = subprocess.Popen(
             [*args, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -92,15 +95,18 @@ def _serve(name: str, work: Path, config_text: str, args: list[str]) -> Iterator
 def prometheus(tsdb_dir: Path, work: Path):
     """Prometheus serving `tsdb_dir`, with no scrape targets (the data is all backfilled)."""
     return _serve(
-        "prometheus", work, "global:\n  scrape_interval: 1m\nscrape_configs: []\n",
-        [PROMETHEUS, f"--storage.tsdb.path={tsdb_dir}", "--storage.tsdb.retention.time=3650d",
-         "--query.max-samples=500000000"],
+        "prometheus",
+        work,
+        "global:\n  scrape_interval: 1m\nscrape_configs: []\n",
+        [PROMETHEUS, f"--storage.tsdb.path={tsdb_dir}", "--storage.tsdb.retention.time=3650d", "--query.max-samples=500000000"],
     )
 
 
 def alertmanager(work: Path):
     """Alertmanager with one receiver that sends nowhere, and no cluster peers."""
     return _serve(
-        "alertmanager", work, "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n",
+        "alertmanager",
+        work,
+        "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n",
         [ALERTMANAGER, f"--storage.path={work / 'data'}", "--cluster.listen-address="],
     )

@@ -1,6 +1,6 @@
 """Alert analysis on hand-built intervals, including the edge cases of real data."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
@@ -8,7 +8,7 @@ from services.alerts import analysis
 from services.sources.frames import interval_frame, interval_row
 from services.timewindow import Window
 
-T0 = datetime(2026, 11, 3, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
 WINDOW = Window(T0, T0 + timedelta(hours=2))
 
 
@@ -18,8 +18,14 @@ def at(minutes: float) -> datetime:
 
 def row(name: str, start: float, end: float | None, since: float | None = None, **labels: str) -> dict:
     labels = {"severity": "warning", "cluster": "c1", "namespace": "ns", "service": "svc", **labels}
-    return interval_row(name, {"alertname": name, **labels}, "firing", at(start), None if end is None else at(end),
-                        at(since if since is not None else start))
+    return interval_row(
+        name,
+        {"alertname": name, **labels},
+        "firing",
+        at(start),
+        None if end is None else at(end),
+        at(since if since is not None else start),
+    )
 
 
 def frame(*rows: dict) -> pd.DataFrame:

@@ -18,16 +18,27 @@ pytestmark = pytest.mark.integration
 def loaded_alertmanager(alertmanager_url):
     now = utcnow()
     alerts = [
-        {"labels": {"alertname": "KubePodCrashLooping", "severity": "warning", "namespace": "shop", "service": "recommendation"},
-         "startsAt": iso(now - timedelta(minutes=30))},
-        {"labels": {"alertname": "CPUThrottlingHigh", "severity": "info", "namespace": "search", "container": "search"},
-         "startsAt": iso(now - timedelta(minutes=90))},
+        {
+            "labels": {
+                "alertname": "KubePodCrashLooping",
+                "severity": "warning",
+                "namespace": "shop",
+                "service": "recommendation",
+            },
+            "startsAt": iso(now - timedelta(minutes=30)),
+        },
+        {
+            "labels": {"alertname": "CPUThrottlingHigh", "severity": "info", "namespace": "search", "container": "search"},
+            "startsAt": iso(now - timedelta(minutes=90)),
+        },
     ]
     requests.post(f"{alertmanager_url}/api/v2/alerts", json=alerts, timeout=5).raise_for_status()
     silence = {
         "matchers": [{"name": "alertname", "value": "CPUThrottlingHigh", "isRegex": False, "isEqual": True}],
-        "startsAt": iso(now), "endsAt": iso(now + timedelta(hours=2)),
-        "createdBy": "oncall-test", "comment": "known noisy during the search migration",
+        "startsAt": iso(now),
+        "endsAt": iso(now + timedelta(hours=2)),
+        "createdBy": "oncall-test",
+        "comment": "known noisy during the search migration",
     }
     requests.post(f"{alertmanager_url}/api/v2/silences", json=silence, timeout=5).raise_for_status()
     return alertmanager_url

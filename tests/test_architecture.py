@@ -43,8 +43,10 @@ def imports(path: Path) -> set[str]:
 
 
 def service_modules() -> dict[str, Path]:
-    return {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
-            for p in (ROOT / "services").rglob("*.py")}
+    return {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in (ROOT / "services").rglob("*.py")
+    }
 
 
 def test_no_service_module_imports_a_layer_above_it():
@@ -59,8 +61,12 @@ def test_no_service_module_imports_a_layer_above_it():
 
 
 def test_services_never_import_streamlit_or_the_ui():
-    offenders = [f"{module} imports {target}" for module, path in service_modules().items() for target in imports(path)
-                 if target.split(".")[0] in {"streamlit", "components", "pages", "app"}]
+    offenders = [
+        f"{module} imports {target}"
+        for module, path in service_modules().items()
+        for target in imports(path)
+        if target.split(".")[0] in {"streamlit", "components", "pages", "app"}
+    ]
     assert offenders == []
 
 

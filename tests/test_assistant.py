@@ -67,7 +67,9 @@ def test_errors_answer_finds_the_5xx_burst(index, demo):
     assert "istio/Istio5xxRateHigh.md" in {c.source for c in a.citations}
 
 
-@pytest.mark.parametrize("question, phrase", [("what's the capital of France?", "I don't know"), ("오늘 점심 뭐 먹지?", "모르겠습니다")])
+@pytest.mark.parametrize(
+    "question, phrase", [("what's the capital of France?", "I don't know"), ("오늘 점심 뭐 먹지?", "모르겠습니다")]
+)
 def test_unrelated_question_gets_i_dont_know(index, demo, question, phrase):
     a = offline_answer(question, index, demo)
     assert a.action_type == "unknown" and a.text.startswith(phrase) and a.citations == []
@@ -82,8 +84,11 @@ def test_model_answer_streams_with_context_citations_and_no_secret(index, demo):
     with fake_openai() as fake:
         fake.script = [{"content": "KubePodCrashLooping is firing on recommendation [1]. Check the pod's events [6]."}]
         q = prepare(f"what's firing? my key is {SECRET}", ANCHOR, runtime_for(demo.settings, index))
-        run = ModelAnswer(q, with_model(index, model(fake)),
-                          [{"role": "user", "content": "earlier question"}, {"role": "assistant", "content": "earlier answer"}])
+        run = ModelAnswer(
+            q,
+            with_model(index, model(fake)),
+            [{"role": "user", "content": "earlier question"}, {"role": "assistant", "content": "earlier answer"}],
+        )
         deltas = list(run.stream())
         request = fake.requests[-1]["body"]
     answer = run.result
@@ -103,8 +108,11 @@ def test_model_answer_streams_with_context_citations_and_no_secret(index, demo):
 def test_model_tool_calls_run_read_only_tools(index, demo):
     with fake_openai() as fake:
         start, end = iso(ANCHOR - timedelta(hours=4)), iso(ANCHOR - timedelta(hours=2))
-        fake.script = [ROUTER_PASS, {"tool_calls": [{"name": "get_errors", "arguments": {"from": start, "to": end}}]},
-                       {"content": "inventory had a 503 burst [4]."}]
+        fake.script = [
+            ROUTER_PASS,
+            {"tool_calls": [{"name": "get_errors", "arguments": {"from": start, "to": end}}]},
+            {"content": "inventory had a 503 burst [4]."},
+        ]
         answer = ask("errors earlier?", ANCHOR, with_model(index, model(fake)))
         tool_message = next(m for m in fake.requests[-1]["body"]["messages"] if m["role"] == "tool")
     assert answer.text == "inventory had a 503 burst [4]." and answer.proposals == []
@@ -115,10 +123,20 @@ def test_model_tool_calls_run_read_only_tools(index, demo):
 
 @pytest.mark.integration
 def test_a_silence_waits_for_confirmation(index, demo, alertmanager_url, monkeypatch):
-    call = {"name": "create_silence", "arguments": {"matchers": {"alertname": "CPUThrottlingHigh", "namespace": "search"},
-                                                     "duration_minutes": 60, "comment": "planned search load test"}}
+    call = {
+        "name": "create_silence",
+        "arguments": {
+            "matchers": {"alertname": "CPUThrottlingHigh", "namespace": "search"},
+            "duration_minutes": 60,
+            "comment": "planned search load test",
+        },
+    }
     with fake_openai() as fake:
-        fake.script = [ROUTER_PASS, {"tool_calls": [call]}, {"content": "I proposed a one-hour silence for CPUThrottlingHigh [1]."}]
+        fake.script = [
+            ROUTER_PASS,
+            {"tool_calls": [call]},
+            {"content": "I proposed a one-hour silence for CPUThrottlingHigh [1]."},
+        ]
         runtime = with_model(index, model(fake), alertmanager_url=alertmanager_url)
         answer = ask("silence the CPU throttling alert for an hour", ANCHOR, runtime)
     assert [(p.tool, p.arguments) for p in answer.proposals] == [(call["name"], call["arguments"])]
@@ -126,10 +144,17 @@ def test_a_silence_waits_for_confirmation(index, demo, alertmanager_url, monkeyp
     assert "planned search load test" not in comments()  # proposed, not done
     assert execute(answer.proposals[0], ToolCall(runtime, user="alice", request_id=answer.request_id)).startswith("silence ")
     assert "planned search load test" in comments()
-    silence = next(s for s in requests.get(f"{alertmanager_url}/api/v2/silences", timeout=5).json()
-                   if s["comment"] == "planned search load test")
+    silence = next(
+        s
+        for s in requests.get(f"{alertmanager_url}/api/v2/silences", timeout=5).json()
+        if s["comment"] == "planned search load test"
+    )
     assert silence["createdBy"] == "alice"
-    confirmed = [r for r in default_store().audit_rows() if r["request_id"] == answer.request_id and r["action"] == "confirmed:create_silence"]
+    confirmed = [
+        r
+        for r in default_store().audit_rows()
+        if r["request_id"] == answer.request_id and r["action"] == "confirmed:create_silence"
+    ]
     assert confirmed and confirmed[0]["outcome"] == "ok" and confirmed[0]["user"] == "alice"
 
 
@@ -150,7 +175,9 @@ def test_history_is_trimmed_oldest_first():
 
 
 def test_ask_cli_json(tmp_path):
-    result = oncall("ask", "지금 뭐가 울리고 있어?", "--json", env={"ONCALL_DEMO_NOW": iso(ANCHOR), "ONCALL_INDEX_DIR": str(tmp_path / "kb")})
+    result = oncall(
+        "ask", "지금 뭐가 울리고 있어?", "--json", env={"ONCALL_DEMO_NOW": iso(ANCHOR), "ONCALL_INDEX_DIR": str(tmp_path / "kb")}
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) >= {"answer", "action_type", "window", "citations", "mode", "request_id"}
@@ -167,7 +194,13 @@ def test_every_model_call_is_audited(index, demo):
     by_prompt = {r["prompt_name"]: r for r in rows}
     assert by_prompt["router"]["outcome"] == "ok" and by_prompt["router"]["model"] == "gpt-4o-mini"
     chat = by_prompt["assistant_system"]
-    assert (chat["request_id"], chat["session"], chat["tokens_in"], chat["tokens_out"], chat["outcome"]) == (answer.request_id, "sess-1", 100, 20, "ok")
+    assert (chat["request_id"], chat["session"], chat["tokens_in"], chat["tokens_out"], chat["outcome"]) == (
+        answer.request_id,
+        "sess-1",
+        100,
+        20,
+        "ok",
+    )
     assert chat["prompt_version"].startswith("assistant_system@v") and chat["cost_usd"] > 0 and chat["latency_ms"] > 0
     stored = [a for a in default_store().answers_between("0", "9") if a["request_id"] == answer.request_id]
     assert stored and stored[0]["question"] == "what is firing?"

@@ -34,7 +34,11 @@ def ask(at: AppTest, text: str) -> AppTest:
 
 
 def answers(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith(("Window ", "기간 ", "I don't know", "모르겠습니다", "KubePod", "I proposed"))]
+    return [
+        m.value
+        for m in at.markdown
+        if m.value.startswith(("Window ", "기간 ", "I don't know", "모르겠습니다", "KubePod", "I proposed"))
+    ]
 
 
 def test_korean_question_on_the_current_window(monkeypatch):
@@ -65,7 +69,10 @@ def test_model_answer_streams_into_the_panel(monkeypatch):
     with fake_openai() as fake:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
-        fake.script = [ROUTER_PASS, {"content": "KubePodCrashLooping is firing on recommendation since 18:25 [1]. Check its pod events [6]."}]
+        fake.script = [
+            ROUTER_PASS,
+            {"content": "KubePodCrashLooping is firing on recommendation since 18:25 [1]. Check its pod events [6]."},
+        ]
         at = ask(app(), "what is firing?")
         assert answers(at)[-1].startswith("KubePodCrashLooping is firing on recommendation")
         assert any(c.value.startswith("gpt-4o-mini · assistant_system@") for c in at.caption)
@@ -79,8 +86,14 @@ def test_a_proposed_silence_runs_only_after_confirm(monkeypatch, alertmanager_ur
     with fake_openai() as fake:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
-        call = {"name": "create_silence", "arguments": {"matchers": {"alertname": "KubePodCrashLooping"}, "duration_minutes": 30,
-                                                         "comment": "recommendation rollback in progress"}}
+        call = {
+            "name": "create_silence",
+            "arguments": {
+                "matchers": {"alertname": "KubePodCrashLooping"},
+                "duration_minutes": 30,
+                "comment": "recommendation rollback in progress",
+            },
+        }
         fake.script = [ROUTER_PASS, {"tool_calls": [call]}, {"content": "I proposed a 30 minute silence [1]."}]
         at = ask(app(), "silence the crash looping alert for 30 minutes")
     assert "recommendation rollback in progress" not in comments()

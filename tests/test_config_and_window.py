@@ -1,6 +1,6 @@
 """Configuration sources and time-window rules."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -8,7 +8,7 @@ import pytest
 from services.config import ConfigError, load_settings
 from services.timewindow import Window, WindowError, auto_step, parse_duration, parse_time, window_from_args
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_no_prometheus_url_means_the_demo(tmp_path):
@@ -18,8 +18,9 @@ def test_no_prometheus_url_means_the_demo(tmp_path):
 
 def test_environment_wins_over_the_secrets_file(tmp_path):
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('PROMETHEUS_URL = "http://from-file:9090/"\nONCALL_CLUSTER_LABEL = "kube_cluster"\n'
-                       'PROMETHEUS_VERIFY_TLS = false\n')
+    secrets.write_text(
+        'PROMETHEUS_URL = "http://from-file:9090/"\nONCALL_CLUSTER_LABEL = "kube_cluster"\nPROMETHEUS_VERIFY_TLS = false\n'
+    )
     settings = load_settings({"PROMETHEUS_URL": "http://from-env:9090"}, secrets)
     assert settings.sources.prometheus_url == "http://from-env:9090"
     assert settings.sources.cluster_label == "kube_cluster"
@@ -34,7 +35,8 @@ def test_every_key_is_read_from_the_secrets_file_too(tmp_path):
         'OPENAI_API_KEY = "sk-from-file"\nOPENAI_BASE_URL = "http://llm.internal/v1/"\nONCALL_CHAT_MODEL = "small"\n'
         'SLACK_WEBHOOK_URL = "https://hooks.example/T/B/X"\nONCALL_DB_URL = "sqlite:////srv/oncall/db.sqlite"\n'
         'ONCALL_INDEX_DIR = "/srv/oncall/kb"\nONCALL_EMBEDDER = "openai"\nONCALL_CHROMIUM = "/opt/chromium/chrome"\n'
-        'ONCALL_DATA_DIR = "/srv/oncall"\nONCALL_LOG_LEVEL = "debug"\n')
+        'ONCALL_DATA_DIR = "/srv/oncall"\nONCALL_LOG_LEVEL = "debug"\n'
+    )
     settings = load_settings({}, secrets)
     assert settings.model is not None and settings.model.api_key == "sk-from-file" and settings.model.model == "small"
     assert settings.model.base_url == "http://llm.internal/v1"
@@ -49,8 +51,9 @@ def test_every_key_is_read_from_the_secrets_file_too(tmp_path):
 
 
 def test_an_unusable_model_is_reported_not_fatal(tmp_path):
-    settings = load_settings({"OPENAI_API_KEY": "sk-x", "ONCALL_TEMPERATURE": "warm", "PROMETHEUS_URL": "http://p:9090"},
-                             tmp_path / "none.toml")
+    settings = load_settings(
+        {"OPENAI_API_KEY": "sk-x", "ONCALL_TEMPERATURE": "warm", "PROMETHEUS_URL": "http://p:9090"}, tmp_path / "none.toml"
+    )
     assert settings.model is None and (settings.model_problem or "").startswith("model configuration is invalid")
     assert settings.sources.prometheus_url == "http://p:9090"  # the rest of the configuration still applies
     with pytest.raises(ConfigError, match="model configuration is invalid"):
@@ -66,10 +69,13 @@ def test_the_password_never_shows_in_a_repr(tmp_path):
     assert "hunter2" not in repr(settings)
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"ONCALL_STEP_SECONDS": "-5"}, "ONCALL_STEP_SECONDS='-5' is not a positive number"),
-    ({"ONCALL_TIMEOUT_SECONDS": "fast"}, "ONCALL_TIMEOUT_SECONDS='fast'"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"ONCALL_STEP_SECONDS": "-5"}, "ONCALL_STEP_SECONDS='-5' is not a positive number"),
+        ({"ONCALL_TIMEOUT_SECONDS": "fast"}, "ONCALL_TIMEOUT_SECONDS='fast'"),
+    ],
+)
 def test_bad_numbers_are_named(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(env, tmp_path / "x")

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pandas as pd
 
-from services.sources import openmetrics
-from services.sources.demo_scenario import build_scenario, generate, load_spec
 from services.mesh.incidents import incidents
+from services.sources import openmetrics
 from services.sources.base import Filters
 from services.sources.demo import DemoSource
+from services.sources.demo_scenario import build_scenario, generate, load_spec
 from services.timewindow import Window
 
 
@@ -24,7 +24,7 @@ def test_scenario_size_and_shape(anchor):
 def test_same_anchor_same_samples(anchor):
     spec = load_spec()
     a, b = generate(spec, anchor), generate(spec, anchor)
-    assert all((x.buckets == y.buckets).all() for x, y in zip(a.edges, b.edges))
+    assert all((x.buckets == y.buckets).all() for x, y in zip(a.edges, b.edges, strict=False))
     assert a.alerts == b.alerts
 
 
@@ -48,8 +48,8 @@ def test_latency_incident_is_caused_by_a_slow_dependency(anchor, demo_settings):
     found = incidents(edges, traffic, 120)
     latency = found[found["kind"] == "latency"]
     # payments is slow because its call to ledger is: the edge payments -> ledger shows it.
-    assert ("payments", "ledger") in set(zip(latency["source_workload"], latency["service"]))
-    assert ("checkout", "payments") in set(zip(latency["source_workload"], latency["service"]))
+    assert ("payments", "ledger") in set(zip(latency["source_workload"], latency["service"], strict=False))
+    assert ("checkout", "payments") in set(zip(latency["source_workload"], latency["service"], strict=False))
     peak = latency[latency["service"] == "payments"].iloc[0]
     assert peak["peak"] > 5 * peak["baseline"]
 
@@ -58,7 +58,7 @@ def test_5xx_burst_is_on_one_edge_only(anchor, demo_settings):
     source = DemoSource(demo_settings)
     window = Window(anchor - timedelta(hours=4), anchor - timedelta(hours=1))
     found = incidents(None, source.traffic_series(window, 60, Filters(), "edge"), 60)
-    assert list(zip(found["source_workload"], found["service"])) == [("cart", "inventory")]
+    assert list(zip(found["source_workload"], found["service"], strict=False)) == [("cart", "inventory")]
     assert found["peak"].iloc[0] > 0.2
 
 

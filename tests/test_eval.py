@@ -27,7 +27,9 @@ def test_judge_grades_with_the_model():
         grade = judge("what is firing?", "KubePodCrashLooping [1]", "[1] panel: firing", chat_model(fake.url, "judge", 5))
         request = fake.requests[-1]["body"]
     assert grade["groundedness"] == 4 and grade["relevance"] == 5
-    assert request["response_format"] == {"type": "json_object"} and "KubePodCrashLooping [1]" in request["messages"][1]["content"]
+    assert (
+        request["response_format"] == {"type": "json_object"} and "KubePodCrashLooping [1]" in request["messages"][1]["content"]
+    )
     with fake_openai() as fake:
         fake.reply = "five stars"
         assert judge("q", "a", "c", chat_model(fake.url, "judge", 5)) is None

@@ -53,8 +53,10 @@ def hostile_prometheus(tmp_path_factory):
     label = HOSTILE_LABEL.replace("\\", "\\\\").replace('"', '\\"')
     lines = ["# TYPE ALERTS gauge"]
     for minute in range(0, 90):
-        lines.append(f'ALERTS{{alertname="XssAlert",alertstate="firing",severity="critical",namespace="shop",'
-                     f'service="{label}"}} 1 {start + minute * 60}')
+        lines.append(
+            f'ALERTS{{alertname="XssAlert",alertstate="firing",severity="critical",namespace="shop",'
+            f'service="{label}"}} 1 {start + minute * 60}'
+        )
     lines.append("# EOF")
     (work / "hostile.om").write_text("\n".join(lines) + "\n")
     servers.backfill(work / "hostile.om", work / "tsdb")
@@ -67,9 +69,11 @@ def hostile_summary(hostile_prometheus, canary_url, tmp_path):
     url, _ = canary_url
     secret = tmp_path / "server-secret.txt"
     secret.write_text("CANARY-FILE-CONTENT")
-    notes = (f'Handover.\n<iframe src="{secret.as_uri()}"></iframe>\n<iframe src="{url}/internal"></iframe>\n'
-             f'<img src="{url}/img" onerror="alert(1)">\n![exfil]({url}/markdown-image?q=secret)\n'
-             '<script>document.write("RAN-" + "BY-SCRIPT")</script>\n')
+    notes = (
+        f'Handover.\n<iframe src="{secret.as_uri()}"></iframe>\n<iframe src="{url}/internal"></iframe>\n'
+        f'<img src="{url}/img" onerror="alert(1)">\n![exfil]({url}/markdown-image?q=secret)\n'
+        '<script>document.write("RAN-" + "BY-SCRIPT")</script>\n'
+    )
     runtime = runtime_for(settings_for(prometheus_url=hostile_prometheus))
     return build_summary(runtime, Window(ANCHOR - timedelta(hours=3), ANCHOR), Filters(), notes)
 
@@ -96,8 +100,10 @@ def test_even_raw_hostile_html_prints_without_fetching_anything(canary_url, tmp_
     url, hits = canary_url
     secret = tmp_path / "secret.txt"
     secret.write_text("CANARY-FILE-CONTENT")
-    raw = (f'<html><body><p>visible</p><iframe src="{secret.as_uri()}"></iframe><img src="{url}/a">'
-           f'<link rel="stylesheet" href="{url}/b"><script>document.write("RAN-" + "BY-SCRIPT")</script></body></html>')
+    raw = (
+        f'<html><body><p>visible</p><iframe src="{secret.as_uri()}"></iframe><img src="{url}/a">'
+        f'<link rel="stylesheet" href="{url}/b"><script>document.write("RAN-" + "BY-SCRIPT")</script></body></html>'
+    )
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(export.to_pdf(raw))).pages)
     assert "visible" in text and "CANARY-FILE-CONTENT" not in text and "RAN-BY-SCRIPT" not in text
     assert hits == []

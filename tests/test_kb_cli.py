@@ -45,7 +45,9 @@ def test_default_build_has_the_bundled_runbooks(tmp_path):
 def test_check_reports_missing_sections_with_suggestions(tmp_path):
     root = tmp_path / "runbooks"
     root.mkdir()
-    (root / "Thin.md").write_text("# ThinAlertFiring\n\n## Meaning\n\nSomething broke.\n\n## Diagnosis\n\nLook at it.\n\nSee [details](missing.md).\n")
+    (root / "Thin.md").write_text(
+        "# ThinAlertFiring\n\n## Meaning\n\nSomething broke.\n\n## Diagnosis\n\nLook at it.\n\nSee [details](missing.md).\n"
+    )
     report = json.loads(oncall("kb", "check", str(root), "--json").stdout)
     problems = {f["problem"]: f["suggestion"] for f in report["findings"]}
     assert "no Impact section" in problems and "no Mitigation section" in problems
@@ -57,7 +59,10 @@ def test_check_reports_missing_sections_with_suggestions(tmp_path):
 def test_errors_are_one_line(tmp_path):
     missing = kb("search", "anything", index=tmp_path / "none", check=False)
     assert missing.returncode == 1
-    assert missing.stderr.strip() == f"oncall: error: no runbook index at {tmp_path / 'none'}; build it with: oncall kb build --index {tmp_path / 'none'}"
+    assert (
+        missing.stderr.strip()
+        == f"oncall: error: no runbook index at {tmp_path / 'none'}; build it with: oncall kb build --index {tmp_path / 'none'}"
+    )
     empty = kb("build", str(tmp_path), index=tmp_path / "kb", check=False)
     assert empty.returncode == 1 and "has no readable Markdown, text or HTML runbook" in empty.stderr
     assert "Traceback" not in empty.stderr + missing.stderr

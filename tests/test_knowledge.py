@@ -11,8 +11,8 @@ import pytest
 from services.knowledge.chunks import chunk_document
 from services.knowledge.documents import KnowledgeError, Root, scan
 from services.knowledge.embedders import LocalEmbedder, OpenAIEmbedder
-from services.knowledge.recall import load_cases, score
 from services.knowledge.index import KnowledgeIndex
+from services.knowledge.recall import load_cases, score
 from tests.fake_openai import fake_openai
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,10 +55,19 @@ def write(path: Path, content: bytes | str) -> None:
 
 def test_bad_files_are_skipped_with_their_reason_and_good_ones_kept(tmp_path):
     root = tmp_path / "runbooks"
-    write(root / "good.md", "---\ntitle: Disk full\nurl: https://wiki.example.com/disk\n---\n# DiskFull\n\n## Meaning\n\nThe disk is full.\n")
-    write(root / "toml.md", "+++\ntitle = 'TOML page'\n+++\n# QueueBacklogHigh\n\n## Diagnosis\n\nRun `kafka-consumer-groups --describe`.\n")
-    write(root / "export.html", "<html><head><title>Payments outage</title></head><body><h1>Payments</h1>"
-          "<h2>Mitigation</h2><p>Fail over to the standby ledger.</p><script>x()</script></body></html>")
+    write(
+        root / "good.md",
+        "---\ntitle: Disk full\nurl: https://wiki.example.com/disk\n---\n# DiskFull\n\n## Meaning\n\nThe disk is full.\n",
+    )
+    write(
+        root / "toml.md",
+        "+++\ntitle = 'TOML page'\n+++\n# QueueBacklogHigh\n\n## Diagnosis\n\nRun `kafka-consumer-groups --describe`.\n",
+    )
+    write(
+        root / "export.html",
+        "<html><head><title>Payments outage</title></head><body><h1>Payments</h1>"
+        "<h2>Mitigation</h2><p>Fail over to the standby ledger.</p><script>x()</script></body></html>",
+    )
     write(root / "notes.txt", "Ledger failover\n\nPromote the replica with ledgerctl promote.\n")
     write(root / "binary.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     write(root / "latin1.md", "# Caf\xe9 runbook\n\nAccents.".encode("latin-1"))
@@ -131,7 +140,10 @@ def test_incremental_rebuild_embeds_only_what_changed(tmp_path, embedder):
 def test_internal_roots_are_marked_and_can_be_excluded(tmp_path, embedder):
     public, private = tmp_path / "public", tmp_path / "private"
     shutil.copytree(CORPUS / "general", public)
-    write(private / "TargetDown-internal.md", "# TargetDown\n\n## Mitigation\n\nCall Bob at +82-10-0000-0000 and restart the exporter.\n")
+    write(
+        private / "TargetDown-internal.md",
+        "# TargetDown\n\n## Mitigation\n\nCall Bob at +82-10-0000-0000 and restart the exporter.\n",
+    )
     index, _ = KnowledgeIndex.build([Root(public), Root(private, internal=True)], tmp_path / "kb", embedder)
     everything = index.search("TargetDown restart the exporter", 5)
     assert "internal" in {h.visibility for h in everything}
@@ -222,11 +234,21 @@ def test_a_crash_while_saving_leaves_the_old_index_and_the_next_build_fixes_it(t
 
 def test_a_yaml_alias_bomb_or_a_link_outside_skips_that_file_only(tmp_path, embedder):
     root = tmp_path / "runbooks"
-    bomb = "---\n" + "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-        f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n" for i in range(9)) + "title: *j\n---\n# Bomb\n\nText.\n"
+    bomb = (
+        "---\n"
+        + 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+            f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
+            for i in range(9)
+        )
+        + "title: *j\n---\n# Bomb\n\nText.\n"
+    )
     write(root / "Bomb.md", bomb)
-    write(root / "Good.md", "# GoodAlert\n\n## Mitigation\n\nRestart the good service with kubectl rollout restart deployment/good and watch its error rate.\n")
+    write(
+        root / "Good.md",
+        "# GoodAlert\n\n## Mitigation\n\nRestart the good service with kubectl rollout restart deployment/good and watch its error rate.\n",
+    )
     outside = tmp_path / "passwd"
     outside.write_text("root:x:0:0:root:/root:/bin/bash\n")
     (root / "Leak.md").symlink_to(outside)

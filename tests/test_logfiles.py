@@ -37,8 +37,18 @@ def test_files_outside_and_escapes_are_refused_with_one_message(logs):
     folder, secret = logs
     (folder / "escape.log").symlink_to(secret)
     (folder / "zero.log").symlink_to("/dev/zero")
-    messages = {refused(p, folder) for p in (str(secret), "../oncall.db", str(folder / "escape.log"), "zero.log",
-                                             str(folder / "missing.log"), "/etc/passwd", "/nonexistent/x")}
+    messages = {
+        refused(p, folder)
+        for p in (
+            str(secret),
+            "../oncall.db",
+            str(folder / "escape.log"),
+            "zero.log",
+            str(folder / "missing.log"),
+            "/etc/passwd",
+            "/nonexistent/x",
+        )
+    }
     assert len(messages) == 1  # the same words whether the path exists or not
     assert "only regular files under" in messages.pop()
 

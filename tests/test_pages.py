@@ -99,9 +99,9 @@ def test_mesh_page_charts_incidents_and_edges():
     assert charts(at) == 2
     tables = frames(at)
     found = next(t for t in tables if "peak" in t.columns)
-    assert {("latency", "payments"), ("5xx", "inventory")} <= set(zip(found["kind"], found["service"]))
+    assert {("latency", "payments"), ("5xx", "inventory")} <= set(zip(found["kind"], found["service"], strict=False))
     edges = next(t for t in tables if "incident" in t.columns)
-    flagged = set(zip(edges[edges["incident"]]["source_workload"], edges[edges["incident"]]["service"]))
+    flagged = set(zip(edges[edges["incident"]]["source_workload"], edges[edges["incident"]]["service"], strict=False))
     assert ("cart", "inventory") in flagged and ("payments", "ledger") in flagged
     assert ("istio-ingressgateway", "frontend") not in flagged
 

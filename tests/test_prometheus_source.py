@@ -46,9 +46,7 @@ def assert_same(demo: pd.DataFrame, prom: pd.DataFrame, keys: list[str]) -> None
     for col in demo.columns:
         if col in keys:
             continue
-        pd.testing.assert_series_equal(
-            merged[f"{col}_demo"], merged[f"{col}_prom"], check_names=False, rtol=1e-6, atol=1e-9
-        )
+        pd.testing.assert_series_equal(merged[f"{col}_demo"], merged[f"{col}_prom"], check_names=False, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("by", ["service", "edge"])
@@ -171,7 +169,9 @@ def test_slow_prometheus_times_out_with_a_clear_message(fake_server, anchor):
 
 
 def test_prometheus_error_message_is_passed_on(fake_server, anchor):
-    body = json.dumps({"status": "error", "errorType": "execution", "error": "query processing would load too many samples"}).encode()
+    body = json.dumps(
+        {"status": "error", "errorType": "execution", "error": "query processing would load too many samples"}
+    ).encode()
     prom = PrometheusSource(SourceSettings(prometheus_url=fake_server(status=422, body=body)))
     with pytest.raises(SourceError, match="HTTP 422: query processing would load too many samples"):
         prom.traffic_series(windows(anchor)[0], 60, Filters(), "service")
@@ -263,8 +263,10 @@ class _Misbehaving(http.server.BaseHTTPRequestHandler):
             elif self.mode == "wrong-shape":
                 self.wfile.write(b'{"status": "success", "data": {"resultType": "vector", "result": [{"metric": 3}]}}')
             else:
-                self.wfile.write(b'{"status": "success", "data": {"resultType": "matrix", "result": '
-                                 b'[{"metric": {}, "values": [["x", "y", "z"]]}]}}')
+                self.wfile.write(
+                    b'{"status": "success", "data": {"resultType": "matrix", "result": '
+                    b'[{"metric": {}, "values": [["x", "y", "z"]]}]}}'
+                )
         except (BrokenPipeError, ConnectionResetError):
             return  # the client gave up, as it should
 

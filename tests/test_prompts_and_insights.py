@@ -79,7 +79,11 @@ def test_insights_page_shows_feedback_and_cost():
     store = default_store()
     store.save_answer("r1", "s", "What is firing?", "a", "alerts", "gpt-4o-mini", "f", "t", [])
     store.add_feedback("r1", "s", "helpful")
-    store.audit(AuditRecord("r1", "s", "alerts", "assistant_system", "assistant_system@v1", "gpt-4o-mini", 1000, 200, 0.00027, 850.0, "ok"))
+    store.audit(
+        AuditRecord(
+            "r1", "s", "alerts", "assistant_system", "assistant_system@v1", "gpt-4o-mini", 1000, 200, 0.00027, 850.0, "ok"
+        )
+    )
     at = page("insights")
     shown = {m.label: m.value for m in at.metric}
     assert shown == {"Answers": "1", "Ratings": "1", "Helpful": "100%", "Model cost": "$0.00"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import time
 import unicodedata
 from datetime import timedelta
@@ -14,10 +13,10 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from services.reports import export
-from services.reports import summary as report
-from services.reports import jobs as report_jobs
 from services.config import ModelSettings
+from services.reports import export
+from services.reports import jobs as report_jobs
+from services.reports import summary as report
 from services.sources.base import Filters
 from services.storage import Store
 from services.timewindow import Window, iso
@@ -41,16 +40,35 @@ def pdf_text(data: bytes) -> str:
 
 def expected_facts(text: str, question: bool = True) -> None:
     flat = " ".join(text.split())
-    facts = ["KubePodCrashLooping", "CPUThrottlingHigh", "IstioP99LatencyHigh", "keep_firing_for", "ledger", "payments",
-             "checkout", "inventory", "Rolled back recommendation to v2.3", "follow up on ledger slowness with the payments team"]
+    facts = [
+        "KubePodCrashLooping",
+        "CPUThrottlingHigh",
+        "IstioP99LatencyHigh",
+        "keep_firing_for",
+        "ledger",
+        "payments",
+        "checkout",
+        "inventory",
+        "Rolled back recommendation to v2.3",
+        "follow up on ledger slowness with the payments team",
+    ]
     for fact in facts + (["What is firing now?", "helpful"] if question else []):
         assert fact in flat, fact
 
 
 @pytest.fixture
 def summary(store):
-    store.save_answer("req-1", "s", "What is firing now?", "KubePodCrashLooping is firing [1].", "alerts", "offline",
-                      iso(SHIFT.start), iso(SHIFT.end), [])
+    store.save_answer(
+        "req-1",
+        "s",
+        "What is firing now?",
+        "KubePodCrashLooping is firing [1].",
+        "alerts",
+        "offline",
+        iso(SHIFT.start),
+        iso(SHIFT.end),
+        [],
+    )
     store.add_feedback("req-1", "s", "helpful", "right on")
     # Stored answers are matched by when they were asked: put this one inside the shift.
     with store.connect() as db:
@@ -76,8 +94,9 @@ def test_markdown_html_and_pdf_hold_the_same_facts(summary):
 
 
 def test_an_empty_window_still_gives_valid_documents(store):
-    empty = report.build_summary(runtime_for(store=store), Window(ANCHOR - timedelta(days=400), ANCHOR - timedelta(days=399)),
-                                 Filters())
+    empty = report.build_summary(
+        runtime_for(store=store), Window(ANCHOR - timedelta(days=400), ANCHOR - timedelta(days=399)), Filters()
+    )
     assert empty.empty
     for text in (export.to_markdown(empty), export.to_html(empty), pdf_text(export.to_pdf(export.to_html(empty)))):
         assert "Nothing happened in this window" in " ".join(text.split())
@@ -106,8 +125,9 @@ def test_a_job_runs_in_the_background_and_is_found_after_a_reload(store):
 
 def test_a_job_whose_worker_died_is_marked_failed(store):
     job = store.create_report(iso(SHIFT.start), iso(SHIFT.end), "")
-    store.update_report(job, status="running", progress=0.4, message="reading mesh series",
-                  heartbeat=iso(ANCHOR - timedelta(minutes=10)))
+    store.update_report(
+        job, status="running", progress=0.4, message="reading mesh series", heartbeat=iso(ANCHOR - timedelta(minutes=10))
+    )
     row = next(r for r in report_jobs.jobs(store, stale_after=timedelta(seconds=30)) if r["id"] == job)
     assert row["status"] == "failed" and row["message"].startswith("the worker stopped (no heartbeat for")
 

@@ -20,9 +20,18 @@ def busy_alertmanager(tmp_path_factory):
     """A real Alertmanager with twelve critical alerts firing."""
     require(servers.ALERTMANAGER)
     with servers.alertmanager(tmp_path_factory.mktemp("am-limits")) as server:
-        alerts = [{"labels": {"alertname": "PaymentsDown" if i < 11 else "LedgerSlow", "severity": "critical",
-                              "service": f"svc-{i}", "namespace": "shop"},
-                   "startsAt": iso(utcnow() - timedelta(minutes=5))} for i in range(12)]
+        alerts = [
+            {
+                "labels": {
+                    "alertname": "PaymentsDown" if i < 11 else "LedgerSlow",
+                    "severity": "critical",
+                    "service": f"svc-{i}",
+                    "namespace": "shop",
+                },
+                "startsAt": iso(utcnow() - timedelta(minutes=5)),
+            }
+            for i in range(12)
+        ]
         requests.post(f"{server.url}/api/v2/alerts", json=alerts, timeout=5).raise_for_status()
         yield server.url
 

@@ -9,8 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from services.llm.prompts import PROMPTS
-from services.storage import AuditRecord
-from services.storage import Store, StorageError, prompt_diff
+from services.storage import AuditRecord, StorageError, Store, prompt_diff
 from tests.conftest import ROOT
 
 
@@ -73,11 +72,28 @@ def test_insights_aggregate_feedback_and_cost(tmp_path):
     from services.reports import insights
 
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    for i, (action, rating) in enumerate([("alerts", "helpful"), ("alerts", "not_helpful"), ("summary", "resolved"), ("alerts", "helpful")]):
-        store.save_answer(f"r{i}", "s", "What is firing?" if action == "alerts" else "Summary please", "a", action, "m", "f", "t", [])
+    for i, (action, rating) in enumerate(
+        [("alerts", "helpful"), ("alerts", "not_helpful"), ("summary", "resolved"), ("alerts", "helpful")]
+    ):
+        store.save_answer(
+            f"r{i}", "s", "What is firing?" if action == "alerts" else "Summary please", "a", action, "m", "f", "t", []
+        )
         store.add_feedback(f"r{i}", "s", rating)
-        store.audit(AuditRecord(f"r{i}", "s", action, "assistant_system", "assistant_system@v1", "gpt-4o-mini", 1000, 100, 0.0002,
-                                100.0 * (i + 1), "ok"))
+        store.audit(
+            AuditRecord(
+                f"r{i}",
+                "s",
+                action,
+                "assistant_system",
+                "assistant_system@v1",
+                "gpt-4o-mini",
+                1000,
+                100,
+                0.0002,
+                100.0 * (i + 1),
+                "ok",
+            )
+        )
     by_action = insights.helpfulness(insights.feedback_frame(store), "action").set_index("action")
     assert by_action.loc["alerts", "ratings"] == 3 and by_action.loc["alerts", "helpful_rate"] == pytest.approx(2 / 3)
     assert by_action.loc["summary", "helpful_rate"] == 1.0

@@ -16,7 +16,7 @@ def test_secrets_are_redacted_before_they_are_stored(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
     store.save_answer("r1", "s", f"why does {KEY} fail?", "PGPASSWORD=hunter2hunter2 is wrong", "alerts", "offline", "f", "t", [])
     store.add_feedback("r1", "s", "helpful", f"token={KEY}")
-    job = store.create_report("f", "t", f"rotated DB_PASSWORD=Sup3rSecret!")
+    job = store.create_report("f", "t", "rotated DB_PASSWORD=Sup3rSecret!")
     store.update_report(job, markdown=f"notes: {KEY}", html=f"<p>{KEY}</p>")
     raw = (tmp_path / "db.sqlite").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("db.sqlite-*"))
     for secret in (KEY, "hunter2hunter2", "Sup3rSecret"):

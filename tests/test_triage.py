@@ -33,9 +33,12 @@ def index(bundled_index_dir):
 def test_error_lines_are_grouped_by_template():
     groups = group_errors(LOG)
     assert [g.count for g in groups] == [3, 1]
-    assert groups[0].template.startswith("<TS> ERROR upstream connect error") and "pod=recommendation-<POD> <IP>" in groups[0].template
+    assert (
+        groups[0].template.startswith("<TS> ERROR upstream connect error")
+        and "pod=recommendation-<POD> <IP>" in groups[0].template
+    )
     assert groups[0].lines == [1, 2, 6]
-    assert 'settlement-report-<N> failed' in groups[1].template
+    assert "settlement-report-<N> failed" in groups[1].template
     assert all("level=info" not in g.sample and "INFO" not in g.sample for g in groups)
     assert "hunter2hunter2" not in groups[1].sample + groups[1].template  # redacted before it is shown or sent
 
@@ -101,8 +104,12 @@ def test_slack_mrkdwn_from_logs_stays_text():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Slack.posts.clear()
     try:
-        post(f"http://127.0.0.1:{server.server_port}/services/T/B/X", "<!channel> payments down",
-             "see <https://evil.example/login|the runbook> & ping <@U024BE7LH>", ["<!here>"])
+        post(
+            f"http://127.0.0.1:{server.server_port}/services/T/B/X",
+            "<!channel> payments down",
+            "see <https://evil.example/login|the runbook> & ping <@U024BE7LH>",
+            ["<!here>"],
+        )
     finally:
         server.shutdown()
     text = _Slack.posts[0]["text"]

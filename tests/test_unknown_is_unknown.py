@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from tests.conftest import ANCHOR, oncall
 from services.timewindow import iso
+from tests.conftest import ANCHOR, oncall
 
 
 class _Failing(http.server.BaseHTTPRequestHandler):

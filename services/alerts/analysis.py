@@ -90,16 +90,20 @@ def _per_identity(frame: pd.DataFrame) -> pd.DataFrame:
         _transitions=frame["_started"].astype(int) + frame["_ended"].astype(int),
     )
     described = {c: (c, "first") for c in _DESCRIBE if c not in IDENTITY}
-    return frame.groupby(IDENTITY, sort=False).agg(
-        **described,
-        firings=("start", "size"),
-        transitions=("_transitions", "sum"),
-        firing_minutes=("_minutes", "sum"),
-        median_minutes=("_minutes", "median"),
-        median_gap_minutes=("_gap", "median"),
-        last_start=("start", "max"),
-        ongoing=("ongoing", "any"),
-    ).reset_index()
+    return (
+        frame.groupby(IDENTITY, sort=False)
+        .agg(
+            **described,
+            firings=("start", "size"),
+            transitions=("_transitions", "sum"),
+            firing_minutes=("_minutes", "sum"),
+            median_minutes=("_minutes", "median"),
+            median_gap_minutes=("_gap", "median"),
+            last_start=("start", "max"),
+            ongoing=("ongoing", "any"),
+        )
+        .reset_index()
+    )
 
 
 def _minutes_text(minutes: float) -> str:
@@ -140,9 +144,7 @@ def _flap_hint(row: dict) -> str:
     )
 
 
-def likely_false(
-    intervals: pd.DataFrame, window: Window, max_minutes: float = 5.0, min_count: int = 3
-) -> pd.DataFrame:
+def likely_false(intervals: pd.DataFrame, window: Window, max_minutes: float = 5.0, min_count: int = 3) -> pd.DataFrame:
     """Alerts that repeatedly fired briefly and resolved on their own: no one could have acted."""
     if intervals.empty:
         return pd.DataFrame(columns=_FALSE_COLUMNS)
@@ -152,9 +154,11 @@ def likely_false(
 
 def _likely_false(frame: pd.DataFrame, stats: pd.DataFrame, max_minutes: float, min_count: int) -> pd.DataFrame:
     short = frame[frame["_started"] & frame["_ended"] & (frame["_minutes"] <= max_minutes)]
-    counted = short.groupby(IDENTITY, sort=False).agg(
-        count=("start", "size"), short_median=("_minutes", "median"), longest=("_minutes", "max")
-    ).reset_index()
+    counted = (
+        short.groupby(IDENTITY, sort=False)
+        .agg(count=("start", "size"), short_median=("_minutes", "median"), longest=("_minutes", "max"))
+        .reset_index()
+    )
     stats = stats.merge(counted, on=IDENTITY)
     stats = stats[(stats["count"] >= min_count) & (stats["count"] >= 0.5 * stats["firings"])]
     rows = [
@@ -192,8 +196,11 @@ def analyse(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """flapping(), likely_false() and top_offenders() at once, merging and grouping only once."""
     if intervals.empty:
-        return (pd.DataFrame(columns=_FLAP_COLUMNS), pd.DataFrame(columns=_FALSE_COLUMNS),
-                pd.DataFrame(columns=_OFFENDER_COLUMNS))
+        return (
+            pd.DataFrame(columns=_FLAP_COLUMNS),
+            pd.DataFrame(columns=_FALSE_COLUMNS),
+            pd.DataFrame(columns=_OFFENDER_COLUMNS),
+        )
     frame = _annotated(intervals, window)
     stats = _per_identity(frame)
     return _flapping(stats, min_transitions), _likely_false(frame, stats, max_minutes, min_count), _top_offenders(stats, limit)
@@ -243,8 +250,14 @@ class LikelyFalseAlert(AlertRecord):
 
 
 def _who(row: dict) -> AlertRecord:
-    return AlertRecord(alertname=row["alertname"], labels=dict(row["labels"]), severity=row["severity"],
-                       cluster=row["cluster"], namespace=row["namespace"], service=row["service"])
+    return AlertRecord(
+        alertname=row["alertname"],
+        labels=dict(row["labels"]),
+        severity=row["severity"],
+        cluster=row["cluster"],
+        namespace=row["namespace"],
+        service=row["service"],
+    )
 
 
 def firing_records(view: AlertView) -> list[FiringAlert]:

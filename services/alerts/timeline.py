@@ -38,8 +38,14 @@ def alert_timeline(
         y="row",
         color="severity",
         color_discrete_map=SEVERITY_COLORS,
-        hover_data={"alertname": True, "status": True, "labels_text": True, "row": False,
-                    "start_local": "|%Y-%m-%d %H:%M", "end_local": "|%Y-%m-%d %H:%M"},
+        hover_data={
+            "alertname": True,
+            "status": True,
+            "labels_text": True,
+            "row": False,
+            "start_local": "|%Y-%m-%d %H:%M",
+            "end_local": "|%Y-%m-%d %H:%M",
+        },
         labels={"start_local": "start", "end_local": "end", "labels_text": "labels", "row": ""},
     )
     fig.update_yaxes(autorange="reversed", title=None)

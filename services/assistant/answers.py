@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
 import sqlite3
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,24 +75,46 @@ class Question:
 
 
 def prepare(
-    text: str, now: datetime, runtime: Runtime, page: str = "Overview", filters: Filters = Filters(),
-    tz: ZoneInfo = ZoneInfo("UTC"), window: Window | None = None, session: str = "",
+    text: str,
+    now: datetime,
+    runtime: Runtime,
+    page: str = "Overview",
+    filters: Filters = Filters(),
+    tz: ZoneInfo = ZoneInfo("UTC"),
+    window: Window | None = None,
+    session: str = "",
 ) -> Question:
     """Route `text` (an explicit `window` wins over the routed one) and gather its context."""
     request_id = uuid.uuid4().hex[:12]
     with request_context(request_id):
         routed, mode = route(text, now, runtime.model, request_id, session)
         chosen = window or Window(routed.start, routed.end)
-        log.info("request %s: session %s routed to %s (%s) for %s", request_id, session or "-", routed.action_type, mode,
-                 chosen.to_dict())
+        log.info(
+            "request %s: session %s routed to %s (%s) for %s",
+            request_id,
+            session or "-",
+            routed.action_type,
+            mode,
+            chosen.to_dict(),
+        )
         context = build_context(text, routed.action_type, page, runtime, chosen, filters, tz)
     return Question(text, routed, mode, context, request_id)
 
 
 def answer_offline(q: Question, notice: str | None = None) -> Answer:
     text = offline.answer(q.context)
-    return Answer(text, q.route.action_type, q.context.window, offline.cited(text, q.context.sources), "offline",
-                  "offline@1", q.request_id, notice=notice, route_mode=q.route_mode, unavailable=list(q.context.facts.errors))
+    return Answer(
+        text,
+        q.route.action_type,
+        q.context.window,
+        offline.cited(text, q.context.sources),
+        "offline",
+        "offline@1",
+        q.request_id,
+        notice=notice,
+        route_mode=q.route_mode,
+        unavailable=list(q.context.facts.errors),
+    )
 
 
 class ModelAnswer:
@@ -102,8 +124,7 @@ class ModelAnswer:
     a notice saying why.
     """
 
-    def __init__(self, q: Question, runtime: Runtime, history: list[dict], session: str = "",
-                 system_prompt: str | None = None):
+    def __init__(self, q: Question, runtime: Runtime, history: list[dict], session: str = "", system_prompt: str | None = None):
         """`system_prompt` replaces the stored one (the Prompts page's "try it")."""
         if runtime.model is None:
             raise ValueError("no model configured")
@@ -115,8 +136,16 @@ class ModelAnswer:
         self.result: Answer | None = None
 
     def _audit(self, started: float, outcome: str) -> None:
-        self.model.audit("assistant_system", self.run.tokens_in, self.run.tokens_out, (time.perf_counter() - started) * 1000,
-                         outcome, self.q.request_id, self.session, self.q.route.action_type)
+        self.model.audit(
+            "assistant_system",
+            self.run.tokens_in,
+            self.run.tokens_out,
+            (time.perf_counter() - started) * 1000,
+            outcome,
+            self.q.request_id,
+            self.session,
+            self.q.route.action_type,
+        )
 
     def stream(self) -> Iterator[str]:
         with request_context(self.q.request_id):
@@ -129,18 +158,32 @@ class ModelAnswer:
         try:
             yield from stream_answer(self.model, self.messages, self.tool_call, self.run)
         except openai.APIError as exc:
-            log.warning("request %s: %s failed (%s); answering offline", self.q.request_id, self.model.name, exc.__class__.__name__)
-            fallback = answer_offline(self.q, notice=f"{self.model.name} did not answer ({exc.__class__.__name__}); this is the offline answer.")
+            log.warning(
+                "request %s: %s failed (%s); answering offline", self.q.request_id, self.model.name, exc.__class__.__name__
+            )
+            fallback = answer_offline(
+                self.q, notice=f"{self.model.name} did not answer ({exc.__class__.__name__}); this is the offline answer."
+            )
             self.result = fallback
             self._audit(started, f"fallback: {exc.__class__.__name__}")
             yield f"\n\n> {fallback.notice}\n\n{fallback.text}" if self.run.text else f"> {fallback.notice}\n\n{fallback.text}"
             return
         text = self.run.text.strip() or ("I don't know." if offline.language(self.q.text) == "en" else "모르겠습니다.")
         self.result = Answer(
-            text, self.q.route.action_type, self.q.context.window, offline.cited(text, self.q.context.sources), self.model.name,
-            self.model.prompt_version("assistant_system"), self.q.request_id, self.run.tokens_in, self.run.tokens_out,
-            self.model.cost(self.run.tokens_in, self.run.tokens_out), notice=self.run.error, proposals=self.run.proposals,
-            route_mode=self.q.route_mode, unavailable=list(self.q.context.facts.errors),
+            text,
+            self.q.route.action_type,
+            self.q.context.window,
+            offline.cited(text, self.q.context.sources),
+            self.model.name,
+            self.model.prompt_version("assistant_system"),
+            self.q.request_id,
+            self.run.tokens_in,
+            self.run.tokens_out,
+            self.model.cost(self.run.tokens_in, self.run.tokens_out),
+            notice=self.run.error,
+            proposals=self.run.proposals,
+            route_mode=self.q.route_mode,
+            unavailable=list(self.q.context.facts.errors),
         )
         self._audit(started, self.run.error or "ok")
 
@@ -151,8 +194,9 @@ class ModelAnswer:
         return self.result
 
 
-def ask(text: str, now: datetime, runtime: Runtime, history: list[dict] | None = None, session: str = "cli",
-        **where: Any) -> Answer:
+def ask(
+    text: str, now: datetime, runtime: Runtime, history: list[dict] | None = None, session: str = "cli", **where: Any
+) -> Answer:
     """The whole flow without streaming (the CLI): model answer when configured, else offline."""
     q = prepare(text, now, runtime, session=session, **where)
     answer = answer_offline(q) if runtime.model is None else ModelAnswer(q, runtime, history or [], session).answer()
@@ -172,8 +216,17 @@ def record(answer: Answer, question: str, session: str, runtime: Runtime) -> str
         return problem
     window = answer.window.to_dict()
     try:
-        runtime.store.save_answer(answer.request_id, session, question, answer.text, answer.action_type, answer.mode,
-                                  window["from"], window["to"], answer.to_dict()["citations"])
+        runtime.store.save_answer(
+            answer.request_id,
+            session,
+            question,
+            answer.text,
+            answer.action_type,
+            answer.mode,
+            window["from"],
+            window["to"],
+            answer.to_dict()["citations"],
+        )
     except (StorageError, OSError, sqlite3.Error) as exc:
         log.error("request %s: answer not stored: %s", answer.request_id, exc)
         return f"the answer was not stored: {exc}"

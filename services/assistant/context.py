@@ -10,19 +10,23 @@ import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
-from services.assistant.actions import Action
 from services.alerts.analysis import (
-    SEVERITY_ORDER, FiringAlert, FlappingAlert, LikelyFalseAlert, analyse_alerts, firing_records, flapping_records,
+    SEVERITY_ORDER,
+    FiringAlert,
+    FlappingAlert,
+    LikelyFalseAlert,
+    analyse_alerts,
+    firing_records,
+    flapping_records,
     likely_false_records,
 )
+from services.assistant.actions import Action
 from services.config import Settings
-from services.overview import RankedService, overview_data, ranked
 from services.knowledge.index import Hit, KnowledgeIndex
 from services.mesh.incidents import Incident, format_peak, incident_records, incidents
-from services.sources.base import Filters, MetricSource, SourceError
+from services.overview import RankedService, overview_data, ranked
 from services.runtime import Runtime
+from services.sources.base import Filters, MetricSource, SourceError
 from services.timewindow import Window, auto_step, local_text
 
 RUNBOOK_HITS = 4
@@ -77,7 +81,8 @@ class Context:
         """The context as text for a model, numbered sources first to last within the budget."""
         w = self.window
         head = (
-            f"Dashboard page: {self.page}. Window: {local_text(w.start, self.tz)} to {local_text(w.end, self.tz)} ({self.tz.key}). "
+            f"Dashboard page: {self.page}. Window: {local_text(w.start, self.tz)} to {local_text(w.end, self.tz)} "
+            f"({self.tz.key}). "
             f"Filters: clusters={list(self.filters.clusters) or 'all'}, namespaces={list(self.filters.namespaces) or 'all'}."
         )
         parts, used = [head], estimate_tokens(head)
@@ -126,8 +131,11 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
     if with_series:
         step = auto_step(window, settings.sources.step_seconds)
         try:
-            found = incidents(source.latency_series(window, step, filters, "service"),
-                              source.traffic_series(window, step, filters, "service"), step)
+            found = incidents(
+                source.latency_series(window, step, filters, "service"),
+                source.traffic_series(window, step, filters, "service"),
+                step,
+            )
             facts.incidents = incident_records(found)
         except SourceError as exc:
             facts.errors.append(f"mesh series: {exc}")
@@ -136,18 +144,54 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
 
 
 def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
-    firing = "\n".join(f"- {f['alertname']} ({f['severity']}) on {f['service'] or '?'} in {f['cluster']}/{f['namespace']}, "
-                       f"firing since {local_text(f['since'], tz)}" for f in facts.firing) or (
-        "- UNKNOWN: the alerts could not be read" if "alerts" in facts.unknown else "- nothing is firing")
-    noisy = "\n".join([f"- flapping: {f['alertname']} on {f['service']}: {f['transitions']} state changes. {f['hint']}" for f in facts.flapping]
-                      + [f"- likely false: {f['alertname']} on {f['service']}: {f['count']} short firings. {f['hint']}" for f in facts.likely_false]) or "- none"
-    p99 = "\n".join(f"- {r['service']} ({r['cluster']}/{r['namespace']}): p99 {r['value']:,.0f} ms over the window" for r in facts.worst_p99) or "- no data"
-    errors = "\n".join(f"- {r['service']} ({r['cluster']}/{r['namespace']}): 5xx {r['value']:.2%} of requests" for r in facts.worst_errors) or "- no data"
-    found = "\n".join(
-        f"- {i['kind']} on {i['service']} ({i['cluster']}/{i['namespace']}) from {local_text(i['start'], tz)} to {local_text(i['end'], tz)}, "
-        f"peak {format_peak(i['kind'], i['peak'])} at {local_text(i['peak_time'], tz)} (baseline {format_peak(i['kind'], i['baseline'])})" for i in facts.incidents
-    ) or "- none"
-    panels = [(PANEL_FIRING, firing), (PANEL_FLAPPING, noisy), (PANEL_LATENCY, p99), (PANEL_ERRORS, errors), (PANEL_INCIDENTS, found)]
+    firing = "\n".join(
+        f"- {f['alertname']} ({f['severity']}) on {f['service'] or '?'} in {f['cluster']}/{f['namespace']}, "
+        f"firing since {local_text(f['since'], tz)}"
+        for f in facts.firing
+    ) or ("- UNKNOWN: the alerts could not be read" if "alerts" in facts.unknown else "- nothing is firing")
+    noisy = (
+        "\n".join(
+            [
+                f"- flapping: {f['alertname']} on {f['service']}: {f['transitions']} state changes. {f['hint']}"
+                for f in facts.flapping
+            ]
+            + [
+                f"- likely false: {f['alertname']} on {f['service']}: {f['count']} short firings. {f['hint']}"
+                for f in facts.likely_false
+            ]
+        )
+        or "- none"
+    )
+    p99 = (
+        "\n".join(
+            f"- {r['service']} ({r['cluster']}/{r['namespace']}): p99 {r['value']:,.0f} ms over the window"
+            for r in facts.worst_p99
+        )
+        or "- no data"
+    )
+    errors = (
+        "\n".join(
+            f"- {r['service']} ({r['cluster']}/{r['namespace']}): 5xx {r['value']:.2%} of requests" for r in facts.worst_errors
+        )
+        or "- no data"
+    )
+    found = (
+        "\n".join(
+            f"- {i['kind']} on {i['service']} ({i['cluster']}/{i['namespace']}) from {local_text(i['start'], tz)} "
+            f"to {local_text(i['end'], tz)}, "
+            f"peak {format_peak(i['kind'], i['peak'])} at {local_text(i['peak_time'], tz)} (baseline "
+            f"{format_peak(i['kind'], i['baseline'])})"
+            for i in facts.incidents
+        )
+        or "- none"
+    )
+    panels = [
+        (PANEL_FIRING, firing),
+        (PANEL_FLAPPING, noisy),
+        (PANEL_LATENCY, p99),
+        (PANEL_ERRORS, errors),
+        (PANEL_INCIDENTS, found),
+    ]
     if facts.errors:
         panels.append(("Dashboard: unavailable data", "\n".join(f"- {e}" for e in facts.errors)))
     return panels
@@ -191,7 +235,13 @@ def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, acti
 
 
 def build_context(
-    question: str, action: str, page: str, runtime: Runtime, window: Window, filters: Filters, tz: ZoneInfo,
+    question: str,
+    action: str,
+    page: str,
+    runtime: Runtime,
+    window: Window,
+    filters: Filters,
+    tz: ZoneInfo,
     with_runbooks: bool = True,
 ) -> Context:
     """The facts of `window` for the action, and the runbook passages that fit the question."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from services.assistant.router import route
 from services.assistant.answers import ask, prepare
+from services.assistant.router import route
 from services.config import DATA_DIR
 from services.knowledge.recall import load_cases, score
 from services.llm.client import ChatModel, ModelError, complete
@@ -77,14 +77,21 @@ def run(sets: Path, runtime: Runtime, now: datetime) -> EvalReport:
     judged = None
     if grades:
         judged = {k: sum(g[k] for g in grades) / len(grades) for k in ("groundedness", "relevance")} | {"cases": len(grades)}
-    return EvalReport(right / len(router_cases), len(router_cases), retrieval, found / max(total, 1), len(answer_cases), judged, failures)
+    return EvalReport(
+        right / len(router_cases), len(router_cases), retrieval, found / max(total, 1), len(answer_cases), judged, failures
+    )
 
 
 def judge(question: str, answer: str, context: str, model: ChatModel) -> dict | None:
     """The model's 1-5 grades of an answer, or None if it gives no valid grade."""
     try:
-        raw = complete(model, "judge", render("judge", question=question, context=context, answer=answer),
-                       response_format={"type": "json_object"}, session="eval")
+        raw = complete(
+            model,
+            "judge",
+            render("judge", question=question, context=context, answer=answer),
+            response_format={"type": "json_object"},
+            session="eval",
+        )
         grade = json.loads(raw)
         if all(isinstance(grade.get(k), (int, float)) and 1 <= grade[k] <= 5 for k in ("groundedness", "relevance")):
             return grade
@@ -100,6 +107,17 @@ def export_not_helpful(store: Store, out: Path) -> int:
     rows = [r for r in store.feedback_rows() if r["rating"] == "not_helpful" and r.get("question")]
     with out.open("w", encoding="utf-8") as fh:
         for r in rows:
-            fh.write(json.dumps({"q": r["question"], "expected": [], "answer": r["answer"], "comment": r["comment"],
-                                 "request_id": r["request_id"]}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "q": r["question"],
+                        "expected": [],
+                        "answer": r["answer"],
+                        "comment": r["comment"],
+                        "request_id": r["request_id"],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     return len(rows)

@@ -20,6 +20,7 @@ from services.safety.redact import redact
 MAX_TOOL_ROUNDS = 4
 ANSWER_RESERVE_TOKENS = 1500
 
+
 @dataclass
 class ModelRun:
     text: str = ""
@@ -42,7 +43,13 @@ def trim_history(history: list[dict], budget_tokens: int) -> list[dict]:
     kept.reverse()
     dropped = len(history) - len(kept)
     if dropped:
-        kept.insert(0, {"role": "user", "content": f"({dropped} earlier messages of this conversation were dropped to fit the model's context.)"})
+        kept.insert(
+            0,
+            {
+                "role": "user",
+                "content": f"({dropped} earlier messages of this conversation were dropped to fit the model's context.)",
+            },
+        )
     return kept
 
 
@@ -66,8 +73,13 @@ def stream_answer(model: ChatModel, messages: list[dict], tool_call: ToolCall, r
     options: dict[str, Any] = {"seed": settings.seed} if settings.seed is not None else {}
     for _ in range(MAX_TOOL_ROUNDS):
         stream = api.chat.completions.create(
-            model=settings.model, messages=messages, temperature=settings.temperature, stream=True,
-            stream_options={"include_usage": True}, tools=schemas(), **options,
+            model=settings.model,
+            messages=messages,
+            temperature=settings.temperature,
+            stream=True,
+            stream_options={"include_usage": True},
+            tools=schemas(),
+            **options,
         )
         content = ""
         calls: dict[int, dict[str, str]] = {}
@@ -89,12 +101,21 @@ def stream_answer(model: ChatModel, messages: list[dict], tool_call: ToolCall, r
                         slot["arguments"] += call.function.arguments or ""
         if not calls:
             return
-        messages.append({"role": "assistant", "content": content or None, "tool_calls": [
-            {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}} for c in calls.values()]})
+        messages.append(
+            {
+                "role": "assistant",
+                "content": content or None,
+                "tool_calls": [
+                    {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+                    for c in calls.values()
+                ],
+            }
+        )
         for requested in calls.values():
             run.tool_calls.append(requested["name"])
-            messages.append({"role": "tool", "tool_call_id": requested["id"],
-                             "content": redact(_call_tool(requested, tool_call, run))})
+            messages.append(
+                {"role": "tool", "tool_call_id": requested["id"], "content": redact(_call_tool(requested, tool_call, run))}
+            )
     run.error = "the model kept calling tools; stopped after 4 rounds"
 
 

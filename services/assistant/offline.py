@@ -10,7 +10,13 @@ import re
 
 from services.assistant.actions import Action
 from services.assistant.context import (
-    PANEL_ERRORS, PANEL_FIRING, PANEL_FLAPPING, PANEL_INCIDENTS, PANEL_LATENCY, Context, Source,
+    PANEL_ERRORS,
+    PANEL_FIRING,
+    PANEL_FLAPPING,
+    PANEL_INCIDENTS,
+    PANEL_LATENCY,
+    Context,
+    Source,
 )
 from services.mesh.incidents import format_peak
 from services.safety.markup import escape_markdown
@@ -22,7 +28,7 @@ TEXT = {
     "en": {
         "label": "_Offline answer (no model configured or reachable), from the dashboard and runbooks._",
         "idk": "I don't know: I can only answer on-call questions about the alerts, latency and errors on this "
-               "dashboard, grounded in its data and the team's runbooks.",
+        "dashboard, grounded in its data and the team's runbooks.",
         "window": "Window {start} – {end} ({tz}).",
         "firing": "**Firing now:** {items}",
         "firing_none": "**Firing now:** nothing is firing at the end of the window",
@@ -46,7 +52,7 @@ TEXT = {
     "ko": {
         "label": "_오프라인 답변 (모델 미설정 또는 연결 불가): 대시보드 데이터와 런북으로 작성했습니다._",
         "idk": "모르겠습니다: 이 대시보드의 알림, 지연, 에러에 관한 온콜 질문에만 대시보드 데이터와 팀 런북을 근거로 "
-               "답할 수 있습니다.",
+        "답할 수 있습니다.",
         "window": "기간 {start} – {end} ({tz}).",
         "firing": "**현재 발생 중:** {items}",
         "firing_none": "**현재 발생 중:** 기간 끝 시점에 발생 중인 알림이 없습니다",
@@ -106,18 +112,26 @@ def answer(ctx: Context) -> str:
         if "alerts" in f.unknown:
             lines.append(t["firing_unknown"] + _cite(ctx, PANEL_FIRING))
         elif f.firing:
-            items = "; ".join(t["on"].format(alert=a["alertname"], severity=a["severity"], where=a["service"] or a["namespace"])
-                              + " " + t["since"].format(time=local_text(a["since"], tz)) for a in f.firing)
+            items = "; ".join(
+                t["on"].format(alert=a["alertname"], severity=a["severity"], where=a["service"] or a["namespace"])
+                + " "
+                + t["since"].format(time=local_text(a["since"], tz))
+                for a in f.firing
+            )
             lines.append(t["firing"].format(items=items) + _cite(ctx, PANEL_FIRING))
         else:
             lines.append(t["firing_none"] + _cite(ctx, PANEL_FIRING))
     if show_alerts and f.flapping:
-        items = "; ".join(t["on"].format(alert=a["alertname"], severity=t["transitions"].format(n=a["transitions"]), where=a["service"])
-                          for a in f.flapping)
+        items = "; ".join(
+            t["on"].format(alert=a["alertname"], severity=t["transitions"].format(n=a["transitions"]), where=a["service"])
+            for a in f.flapping
+        )
         lines.append(t["flapping"].format(items=items) + _cite(ctx, PANEL_FLAPPING))
     if show_alerts and f.likely_false:
-        items = "; ".join(t["on"].format(alert=a["alertname"], severity=t["short"].format(n=a["count"]), where=a["service"])
-                          for a in f.likely_false)
+        items = "; ".join(
+            t["on"].format(alert=a["alertname"], severity=t["short"].format(n=a["count"]), where=a["service"])
+            for a in f.likely_false
+        )
         lines.append(t["likely_false"].format(items=items) + _cite(ctx, PANEL_FLAPPING))
     if ctx.action in (Action.SUMMARY, Action.LATENCY) and f.worst_p99:
         items = "; ".join(f"{r['service']} {r['value']:,.0f} ms" for r in f.worst_p99)
@@ -131,10 +145,17 @@ def answer(ctx: Context) -> str:
         if "mesh" in f.unknown:
             lines.append(t["incidents_unknown"])
         elif found:
-            items = "; ".join(t["incident"].format(
-                kind=i["kind"], service=i["service"], start=local_text(i["start"], tz)[11:], end=local_text(i["end"], tz)[11:],
-                peak=format_peak(i["kind"], i["peak"]), at=local_text(i["peak_time"], tz)[11:],
-            ) for i in found)
+            items = "; ".join(
+                t["incident"].format(
+                    kind=i["kind"],
+                    service=i["service"],
+                    start=local_text(i["start"], tz)[11:],
+                    end=local_text(i["end"], tz)[11:],
+                    peak=format_peak(i["kind"], i["peak"]),
+                    at=local_text(i["peak_time"], tz)[11:],
+                )
+                for i in found
+            )
             lines.append(t["incidents"].format(items=items) + _cite(ctx, PANEL_INCIDENTS))
         else:
             lines.append(t["no_incidents"] + _cite(ctx, PANEL_INCIDENTS))

@@ -8,37 +8,98 @@ with seconds, in the UTC offset of "now".
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from services.llm.client import ModelError, ModelSettings, complete
+from services.llm.client import ChatModel, ModelError, complete
+
+log = logging.getLogger(__name__)
 
 ACTIONS = ("summary", "alerts", "istio_p99_latency", "istio_http_errors", "unknown")
 
 _KEYWORDS = {
-    "summary": r"요약|정리|브리핑|보고|상황|인수인계|핸드오버|전반|summar|overview|report|brief|handover|hand over|status|what happened|how are things|shift",
+    "summary": r"요약|정리|브리핑|보고|상황|인수인계|핸드오버|전반|summar|overview|report|brief|handover|hand over"
+    r"|status|what happened|how are things|shift",
     "istio_p99_latency": r"지연|느려|느림|느린|응답\s*시간|레이턴시|latency|p99|p95|p90|slow|response time|duration",
     "istio_http_errors": r"에러|오류|5xx|4xx|50[0-9]|실패율|error|fail(?:ure|ing|ed)?|exception|http code|status code",
-    "alerts": r"얼럿|알림|알람|경보|경고|울렸|울린|울리|플래핑|재시작|크래시|다운|alert|firing|fired|flapping|flap|page[ds]?\b|paging|incident|장애|silence|crash|restart|oom|outage|\bdown\b",
+    "alerts": r"얼럿|알림|알람|경보|경고|울렸|울린|울리|플래핑|재시작|크래시|다운|alert|firing|fired|flapping|flap"
+    r"|page[ds]?\b|paging|incident|장애|silence|crash|restart|oom|outage|\bdown\b",
 }
 # Words that make a question an on-call one even without the words above.
-_ONCALL = r"서비스|클러스터|네임스페이스|파드|노드|프로메테우스|service|cluster|namespace|pod|node|prometheus|istio|mesh|trace|on-?call"
+_ONCALL = (
+    r"서비스|클러스터|네임스페이스|파드|노드|프로메테우스|service|cluster|namespace|pod|node|prometheus|istio|mesh|trace|on-?call"
+)
 
-_KO_NUM = {"한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9, "열": 10, "열두": 12, "열한": 11}
-_EN_NUM = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-           "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3}
+_KO_NUM = {
+    "한": 1,
+    "두": 2,
+    "세": 3,
+    "네": 4,
+    "다섯": 5,
+    "여섯": 6,
+    "일곱": 7,
+    "여덟": 8,
+    "아홉": 9,
+    "열": 10,
+    "열두": 12,
+    "열한": 11,
+}
+_EN_NUM = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "few": 3,
+}
 _MONTHS = {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_UNIT_SECONDS = {"분": 60, "시간": 3600, "일": 86400, "주": 604800, "min": 60, "hour": 3600, "hr": 3600, "day": 86400, "week": 604800}
+_UNIT_SECONDS = {
+    "분": 60,
+    "시간": 3600,
+    "일": 86400,
+    "주": 604800,
+    "min": 60,
+    "hour": 3600,
+    "hr": 3600,
+    "day": 86400,
+    "week": 604800,
+}
 
-_DURATION_KO = re.compile(r"(?:지난|최근|과거|요|이전)\s*(\d+|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|열한|열두)\s*(분|시간|일|주)|(\d+)\s*(분|시간|일|주)\s*(?:동안|간|사이)")
-_DURATION_EN = re.compile(r"(?:last|past|previous|recent)\s+(?:(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|few)\s+)?(min(?:ute)?s?|hours?|hrs?|days?|weeks?)\b")
-_TIME_KO = re.compile(r"(오전|오후|새벽|아침|저녁|밤|낮)?\s*(\d{1,2}|열두|열한|열|한|두|세|네|다섯|여섯|일곱|여덟|아홉)\s*시(?!간)(?:\s*(\d{1,2})\s*분|\s*(반))?")
-_TIME_EN = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)(?![a-z])|\b(?:at|from|to|until|till|since|between|and)\s+(\d{1,2}):(\d{2})\b|\b(\d{1,2}):(\d{2})\b")
+_DURATION_KO = re.compile(
+    r"(?:지난|최근|과거|요|이전)\s*(\d+|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|열한|열두)\s*(분|시간|일|주)|(\d+)\s*(분|시간|일|주)\s*(?:동안|간|사이)"
+)
+_DURATION_EN = re.compile(
+    r"(?:last|past|previous|recent)\s+(?:(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|few)\s+)?(min(?:ute)?s?|hours?|hrs?|days?|weeks?)\b"
+)
+_TIME_KO = re.compile(
+    r"(오전|오후|새벽|아침|저녁|밤|낮)?\s*(\d{1,2}|열두|열한|열|한|두|세|네|다섯|여섯|일곱|여덟|아홉)\s*시(?!간)(?:\s*(\d{1,2})\s*분|\s*(반))?"
+)
+_TIME_EN = re.compile(
+    r"\b(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)(?![a-z])|\b(?:at|from|to|until|till|since|between|and)\s+(\d{1,2}):(\d{2})\b|\b(\d{1,2}):(\d{2})\b"
+)
 _DATE_ISO = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
 _DATE_KO = re.compile(r"(?:(\d{4})\s*년\s*)?(\d{1,2})\s*월\s*(\d{1,2})\s*일")
-_DATE_EN = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?\b|\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:,?\s*(\d{4}))?\b")
-_RELATIVE_DAY = [(re.compile(r"그저께|그제|day before yesterday"), -2), (re.compile(r"어제|yesterday|last night|어젯밤"), -1), (re.compile(r"오늘|today|this morning|tonight|오늘밤"), 0)]
+_DATE_EN = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(\d{4}))?\b|\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:,?\s*(\d{4}))?\b"
+)
+_RELATIVE_DAY = [
+    (re.compile(r"그저께|그제|day before yesterday"), -2),
+    (re.compile(r"어제|yesterday|last night|어젯밤"), -1),
+    (re.compile(r"오늘|today|this morning|tonight|오늘밤"), 0),
+]
 _THIS_TIME = re.compile(r"이\s*시간|이맘때|지금\s*이\s*시각|this time|same time")
 _RANGE = re.compile(r"부터.*까지|에서.*까지|~|∼|\bfrom\b.*\b(?:to|until|till)\b|\bbetween\b.*\band\b|\d\s*-\s*\d")
 _SINCE = re.compile(r"부터\s*(?:지금|현재|now)|부터$|부터[^까]*$|이후|\bsince\b|지금까지")
@@ -72,8 +133,10 @@ def _number(token: str) -> int:
     return _KO_NUM.get(token) or _EN_NUM.get(token.lower(), 1)
 
 
-_NAMED_SPANS = [(re.compile(r"지난\s*주|저번\s*주|한\s*주|last week|past week|this week"), timedelta(days=7)),
-                (re.compile(r"지난\s*달|last month|past month"), timedelta(days=30))]
+_NAMED_SPANS = [
+    (re.compile(r"지난\s*주|저번\s*주|한\s*주|last week|past week|this week"), timedelta(days=7)),
+    (re.compile(r"지난\s*달|last month|past month"), timedelta(days=30)),
+]
 
 
 def _duration(text: str) -> timedelta | None:
@@ -167,11 +230,13 @@ def _latest_past(day: date | None, clock: _Clock, now: datetime) -> datetime:
     return max(past) if past else min(candidates)
 
 
-_AGO = re.compile(r"(\d+|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(분|시간|일)\s*전|\b(\d+|an?|one|two|three|four|five|six|ten|twelve|thirty)\s+(min(?:ute)?s?|hours?|days?)\s+ago\b")
+_AGO = re.compile(
+    r"(\d+|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(분|시간|일)\s*전|\b(\d+|an?|one|two|three|four|five|six|ten|twelve|thirty)\s+(min(?:ute)?s?|hours?|days?)\s+ago\b"
+)
 
 
 def _ago(text: str, now: datetime) -> datetime | None:
-    """"3시간 전" / "3 hours ago" as a moment."""
+    """ "3시간 전" / "3 hours ago" as a moment."""
     m = _AGO.search(text.lower())
     if not m:
         return None
@@ -243,13 +308,13 @@ def parse_route(raw: str, now: datetime) -> Route:
     return Route(action, start.replace(microsecond=0), end.replace(microsecond=0))
 
 
-def route(text: str, now: datetime, model: ModelSettings | None = None, request_id: str = "", session: str = "") -> tuple[Route, str]:
+def route(text: str, now: datetime, model: ChatModel | None = None, request_id: str = "", session: str = "") -> tuple[Route, str]:
     """(route, "model" or "offline"): the model first when configured, the rules on any bad answer."""
     if model is not None:
         user = f"NOW: {now.replace(microsecond=0).isoformat(timespec='seconds')}\nQUESTION: {text}"
         try:
             raw = complete(model, "router", user, request_id, session, seed=0, response_format={"type": "json_object"})
             return parse_route(raw, now), "model"
-        except (ModelError, ValueError, KeyError, TypeError):
-            pass
+        except (ModelError, ValueError, KeyError, TypeError) as exc:
+            log.warning("request %s: model router answer refused, rules used (%s)", request_id or "-", exc)
     return route_offline(text, now), "offline"

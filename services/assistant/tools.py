@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from services.assistant.actions import Action
 from services.integrations.slack import post
 from services.llm.audit import record_call
-from services.storage import AuditRecord
 from services.sources.base import Filters, SourceError
+from services.storage import AuditRecord
 from services.timewindow import Window, WindowError, parse_time
 
 if TYPE_CHECKING:
@@ -52,8 +52,14 @@ class Tool:
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function-tool declaration."""
-        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": {
-            "type": "object", "properties": self.parameters, "required": list(self.required)}}}
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": {"type": "object", "properties": self.parameters, "required": list(self.required)},
+            },
+        }
 
 
 @dataclass
@@ -96,12 +102,21 @@ def _facts_reader(action: Action, keys: tuple[str, ...]) -> Callable[[ToolCall, 
         assert call.context is not None
         window, filters = _window_of(call, args)
         try:
-            ctx = build_context(call.context.question, action, call.context.page, call.runtime, window, filters,
-                                call.context.tz, with_runbooks=False)
+            ctx = build_context(
+                call.context.question,
+                action,
+                call.context.page,
+                call.runtime,
+                window,
+                filters,
+                call.context.tz,
+                with_runbooks=False,
+            )
         except SourceError as exc:
             return json.dumps({"error": str(exc)})
         data = {k: getattr(ctx.facts, k) for k in keys}
         return json.dumps({"window": window.to_dict(), **data}, default=str, ensure_ascii=False)
+
     return run
 
 
@@ -137,23 +152,29 @@ def _silence_refusals(call: ToolCall, args: dict[str, Any]) -> list[str]:
     except (TypeError, ValueError):
         minutes = 0
     if not 1 <= minutes <= limits.silence_max_minutes:
-        problems.append(f"the duration must be 1 to {limits.silence_max_minutes} minutes (ONCALL_SILENCE_MAX_MINUTES), "
-                        f"not {args.get('duration_minutes')}")
+        problems.append(
+            f"the duration must be 1 to {limits.silence_max_minutes} minutes (ONCALL_SILENCE_MAX_MINUTES), "
+            f"not {args.get('duration_minutes')}"
+        )
     if not str(args.get("comment", "")).strip():
         problems.append("a silence needs a comment that says why")
     if not problems:
         matched = len(_silence_matches(call, args))
         if matched > limits.silence_max_alerts:
-            problems.append(f"it would silence {matched} alerts, more than {limits.silence_max_alerts} "
-                            "(ONCALL_SILENCE_MAX_ALERTS): narrow the matchers")
+            problems.append(
+                f"it would silence {matched} alerts, more than {limits.silence_max_alerts} "
+                "(ONCALL_SILENCE_MAX_ALERTS): narrow the matchers"
+            )
     return problems
 
 
 def _silence_preview(call: ToolCall, args: dict[str, Any]) -> str:
     alerts = _silence_matches(call, args)
-    shown = [f"{a.get('labels', {}).get('alertname', '?')} "
-             f"({', '.join(f'{k}={v}' for k, v in sorted(a.get('labels', {}).items()) if k != 'alertname')})"
-             for a in alerts[:10]]
+    shown = [
+        f"{a.get('labels', {}).get('alertname', '?')} "
+        f"({', '.join(f'{k}={v}' for k, v in sorted(a.get('labels', {}).items()) if k != 'alertname')})"
+        for a in alerts[:10]
+    ]
     more = f" and {len(alerts) - 10} more" if len(alerts) > 10 else ""
     return f"silences {len(alerts)} alert(s) firing now" + (": " + "; ".join(shown) + more if shown else "")
 
@@ -175,22 +196,55 @@ def _post_to_slack(call: ToolCall, args: dict[str, Any]) -> str:
     return "posted to Slack"
 
 
-TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
-    Tool("get_alerts", "Alerts firing, flapping and likely false in a window.", _WINDOW_PARAMS, (),
-         _facts_reader(Action.ALERTS, ("firing", "flapping", "likely_false"))),
-    Tool("get_latency", "Worst p99 latency services and latency incidents in a window.", _WINDOW_PARAMS, (),
-         _facts_reader(Action.LATENCY, ("worst_p99", "incidents"))),
-    Tool("get_errors", "Worst 5xx ratio services and 5xx incidents in a window.", _WINDOW_PARAMS, (),
-         _facts_reader(Action.ERRORS, ("worst_errors", "incidents"))),
-    Tool("search_runbooks", "Search the team's runbooks.", {"query": {"type": "string"}}, ("query",), _search_runbooks),
-    Tool("create_silence", "Propose an Alertmanager silence; the engineer must confirm it.", {
-        "matchers": {"type": "object", "description": "label name -> exact value, e.g. {\"alertname\": \"X\"}"},
-        "duration_minutes": {"type": "integer"}, "comment": {"type": "string"}},
-        ("matchers", "duration_minutes", "comment"), _create_silence, side_effect=True,
-         preview=_silence_preview, refusals=_silence_refusals),
-    Tool("post_to_slack", "Propose posting a message to the team's Slack channel; the engineer must confirm it.", {
-        "title": {"type": "string"}, "text": {"type": "string"}}, ("title", "text"), _post_to_slack, side_effect=True),
-)}
+TOOLS: dict[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        Tool(
+            "get_alerts",
+            "Alerts firing, flapping and likely false in a window.",
+            _WINDOW_PARAMS,
+            (),
+            _facts_reader(Action.ALERTS, ("firing", "flapping", "likely_false")),
+        ),
+        Tool(
+            "get_latency",
+            "Worst p99 latency services and latency incidents in a window.",
+            _WINDOW_PARAMS,
+            (),
+            _facts_reader(Action.LATENCY, ("worst_p99", "incidents")),
+        ),
+        Tool(
+            "get_errors",
+            "Worst 5xx ratio services and 5xx incidents in a window.",
+            _WINDOW_PARAMS,
+            (),
+            _facts_reader(Action.ERRORS, ("worst_errors", "incidents")),
+        ),
+        Tool("search_runbooks", "Search the team's runbooks.", {"query": {"type": "string"}}, ("query",), _search_runbooks),
+        Tool(
+            "create_silence",
+            "Propose an Alertmanager silence; the engineer must confirm it.",
+            {
+                "matchers": {"type": "object", "description": 'label name -> exact value, e.g. {"alertname": "X"}'},
+                "duration_minutes": {"type": "integer"},
+                "comment": {"type": "string"},
+            },
+            ("matchers", "duration_minutes", "comment"),
+            _create_silence,
+            side_effect=True,
+            preview=_silence_preview,
+            refusals=_silence_refusals,
+        ),
+        Tool(
+            "post_to_slack",
+            "Propose posting a message to the team's Slack channel; the engineer must confirm it.",
+            {"title": {"type": "string"}, "text": {"type": "string"}},
+            ("title", "text"),
+            _post_to_slack,
+            side_effect=True,
+        ),
+    )
+}
 
 
 class ActionRefused(SourceError):
@@ -233,6 +287,20 @@ def execute(proposal: Proposal, call: ToolCall) -> str:
         raise
     finally:
         log.info("request %s: %s confirmed by %s: %s", call.request_id or "-", tool.name, call.user, outcome)
-        record_call(call.runtime.store, AuditRecord(
-            call.request_id, "", f"confirmed:{tool.name}", tool.name, "tool", "", 0, 0, None,
-            (time.perf_counter() - started) * 1000, outcome, call.user))
+        record_call(
+            call.runtime.store,
+            AuditRecord(
+                call.request_id,
+                "",
+                f"confirmed:{tool.name}",
+                tool.name,
+                "tool",
+                "",
+                0,
+                0,
+                None,
+                (time.perf_counter() - started) * 1000,
+                outcome,
+                call.user,
+            ),
+        )

@@ -13,8 +13,11 @@ from services.llm.prompts import render
 from services.safety.redact import redact
 
 MAX_LINES = 200_000
-_ERROR = re.compile(r"\b(?:error|errors|err|fatal|critical|panic|exception|traceback|failed|failure|refused|timeout|timed out|oomkilled)\b"
-                    r"|level=(?:error|fatal)|\"level\"\s*:\s*\"(?:error|fatal)\"|\b5\d\d\b", re.IGNORECASE)
+_ERROR = re.compile(
+    r"\b(?:error|errors|err|fatal|critical|panic|exception|traceback|failed|failure|refused|timeout|timed out|oomkilled)\b"
+    r"|level=(?:error|fatal)|\"level\"\s*:\s*\"(?:error|fatal)\"|\b5\d\d\b",
+    re.IGNORECASE,
+)
 _CALM = re.compile(r"\blevel=(?:info|debug|trace)\b|\"level\"\s*:\s*\"(?:info|debug|trace)\"|^\S*\s*(?:INFO|DEBUG|TRACE)\b")
 _MASKS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "<TS>"),
@@ -80,8 +83,11 @@ def suggest(group: Group, index: KnowledgeIndex | None, model: ChatModel | None,
     sources = [Source(n, "runbook", h.source, h.section, h.text) for n, h in enumerate(hits, 1)]
     group.citations = sources
     if not sources:
-        group.suggestion = "No runbook matches this error; add one (oncall kb check lists what each needs)." if lang == "en" \
+        group.suggestion = (
+            "No runbook matches this error; add one (oncall kb check lists what each needs)."
+            if lang == "en"
             else "이 에러에 맞는 런북이 없습니다. 런북을 추가하세요."
+        )
         return group
     if model is not None:
         passages = "\n\n".join(f"[{s.n}] {s.source} / {s.section}\n{s.text}" for s in sources)

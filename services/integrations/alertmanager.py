@@ -20,7 +20,7 @@ SILENCE_COLUMNS = ["id", "state", "matchers", "created_by", "comment", "starts_a
 def _matcher_text(m: dict) -> str:
     equal, regex = bool(m.get("isEqual", True)), bool(m.get("isRegex", False))
     op = {(True, False): "=", (False, False): "!=", (True, True): "=~", (False, True): "!~"}[(equal, regex)]
-    return f"{m['name']}{op}\"{m['value']}\""
+    return f'{m["name"]}{op}"{m["value"]}"'
 
 
 class AlertmanagerClient:
@@ -61,17 +61,19 @@ class AlertmanagerClient:
         for a in self._get("alerts"):
             labels = {k: v for k, v in a.get("labels", {}).items() if k != "alertname"}
             status = a.get("status", {})
-            rows.append({
-                "alertname": a.get("labels", {}).get("alertname", ""),
-                "labels": labels,
-                "labels_key": labels_key(labels),
-                "severity": labels.get("severity", "none"),
-                "service": service_of(labels),
-                "state": status.get("state", ""),
-                "starts_at": pd.Timestamp(a["startsAt"]).tz_convert("UTC") if a.get("startsAt") else pd.NaT,
-                "silenced_by": ", ".join(status.get("silencedBy", [])),
-                "receivers": ", ".join(r.get("name", "") for r in a.get("receivers", [])),
-            })
+            rows.append(
+                {
+                    "alertname": a.get("labels", {}).get("alertname", ""),
+                    "labels": labels,
+                    "labels_key": labels_key(labels),
+                    "severity": labels.get("severity", "none"),
+                    "service": service_of(labels),
+                    "state": status.get("state", ""),
+                    "starts_at": pd.Timestamp(a["startsAt"]).tz_convert("UTC") if a.get("startsAt") else pd.NaT,
+                    "silenced_by": ", ".join(status.get("silencedBy", [])),
+                    "receivers": ", ".join(r.get("name", "") for r in a.get("receivers", [])),
+                }
+            )
         frame = pd.DataFrame(rows, columns=ALERT_COLUMNS)
         return frame.sort_values(["starts_at", "alertname"], ignore_index=True)
 
@@ -96,8 +98,10 @@ class AlertmanagerClient:
         now = pd.Timestamp.now(tz="UTC")
         body = {
             "matchers": [{"name": k, "value": str(v), "isRegex": False, "isEqual": True} for k, v in matchers.items()],
-            "startsAt": now.isoformat(), "endsAt": (now + pd.Timedelta(minutes=minutes)).isoformat(),
-            "createdBy": created_by, "comment": comment,
+            "startsAt": now.isoformat(),
+            "endsAt": (now + pd.Timedelta(minutes=minutes)).isoformat(),
+            "createdBy": created_by,
+            "comment": comment,
         }
         answer = self._call("POST", "silences", body)
         if not isinstance(answer, dict) or "silenceID" not in answer:

@@ -106,10 +106,20 @@ def chunk_document(doc: Document, first_id: int = 0) -> list[Chunk]:
         for piece in _split(text):
             header = doc.title + (f"\n{section}" if section else "")
             full = f"{header}\n\n{piece}"
-            chunks.append(Chunk(
-                id=first_id + len(chunks), root=doc.root, source=doc.source, path=doc.path, title=doc.title,
-                section=section, text=full, body=piece, alerts=list(dict.fromkeys(primary + alert_names(piece))),
-                primary_alerts=primary, visibility=doc.visibility,
-                hash=hashlib.sha256(full.encode()).hexdigest()[:16],
-            ))
+            chunks.append(
+                Chunk(
+                    id=first_id + len(chunks),
+                    root=doc.root,
+                    source=doc.source,
+                    path=doc.path,
+                    title=doc.title,
+                    section=section,
+                    text=full,
+                    body=piece,
+                    alerts=list(dict.fromkeys(primary + alert_names(piece))),
+                    primary_alerts=primary,
+                    visibility=doc.visibility,
+                    hash=hashlib.sha256(full.encode()).hexdigest()[:16],
+                )
+            )
     return chunks

@@ -13,9 +13,9 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import bm25s
 import faiss
@@ -65,8 +65,11 @@ def _fsync(path: Path) -> None:
 
 def configured_roots(settings: KnowledgeSettings) -> list[Root]:
     """Bundled runbooks, then ONCALL_RUNBOOK_DIRS and ONCALL_INTERNAL_RUNBOOK_DIRS."""
-    return ([Root(p.resolve()) for p in BUNDLED_ROOTS] + [Root(p) for p in settings.runbook_dirs]
-            + [Root(p, internal=True) for p in settings.internal_runbook_dirs])
+    return (
+        [Root(p.resolve()) for p in BUNDLED_ROOTS]
+        + [Root(p) for p in settings.runbook_dirs]
+        + [Root(p, internal=True) for p in settings.internal_runbook_dirs]
+    )
 
 
 @dataclass
@@ -82,7 +85,13 @@ class Hit:
     alerts: list[str]
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "title": self.title, "section": self.section, "score": round(self.score, 4), "text": self.text}
+        return {
+            "source": self.source,
+            "title": self.title,
+            "section": self.section,
+            "score": round(self.score, 4),
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -111,9 +120,13 @@ class KnowledgeIndex:
 
     @classmethod
     def build(
-        cls, roots: list[Root], directory: Path, embedder: Embedder, progress: Progress | None = None,
+        cls,
+        roots: list[Root],
+        directory: Path,
+        embedder: Embedder,
+        progress: Progress | None = None,
         send_internal: bool = False,
-    ) -> tuple["KnowledgeIndex", BuildReport]:
+    ) -> tuple[KnowledgeIndex, BuildReport]:
         """Index `roots` into `directory`, re-embedding only changed documents.
 
         With a remote embedder, internal runbooks are not sent unless `send_internal`: they get
@@ -177,7 +190,13 @@ class KnowledgeIndex:
             "built_at": iso(utcnow()),
             "roots": [{"path": str(r.path), "internal": r.internal} for r in roots],
             "documents": {
-                d.key: {"sha": d.sha, "source": d.source, "title": d.title, "chunks": counts.get(d.key, 0), "visibility": d.visibility}
+                d.key: {
+                    "sha": d.sha,
+                    "source": d.source,
+                    "title": d.title,
+                    "chunks": counts.get(d.key, 0),
+                    "visibility": d.visibility,
+                }
                 for d in documents
             },
             "skipped": [{"root": s.root, "path": s.path, "reason": s.reason} for s in skipped],
@@ -186,14 +205,18 @@ class KnowledgeIndex:
         built = cls(directory, manifest, chunks, index, embedder)
         built.save()
         report = BuildReport(
-            documents=len(documents), chunks=len(chunks), embedded_documents=len(pending), reused_documents=reused,
-            skipped=skipped, seconds=time.perf_counter() - started,
+            documents=len(documents),
+            chunks=len(chunks),
+            embedded_documents=len(pending),
+            reused_documents=reused,
+            skipped=skipped,
+            seconds=time.perf_counter() - started,
             removed_documents=len(set(old_docs) - {d.key for d in documents}),
         )
         return built, report
 
     @classmethod
-    def _previous(cls, directory: Path, embedder: Embedder) -> "KnowledgeIndex | None":
+    def _previous(cls, directory: Path, embedder: Embedder) -> KnowledgeIndex | None:
         """The index already in `directory` if it was made with this embedder, else None."""
         try:
             previous = cls.load(directory, embedder)
@@ -239,7 +262,7 @@ class KnowledgeIndex:
     # --- loading --------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, directory: Path, embedder: Embedder) -> "KnowledgeIndex":
+    def load(cls, directory: Path, embedder: Embedder) -> KnowledgeIndex:
         files = _current(directory)
         manifest_path = files / "manifest.json"
         rebuild = f"oncall kb build --index {directory}"
@@ -260,7 +283,9 @@ class KnowledgeIndex:
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             if isinstance(exc, KnowledgeError):
                 raise
-            raise KnowledgeError(f"the index at {directory} is damaged ({exc.__class__.__name__}); rebuild it with: {rebuild}") from None
+            raise KnowledgeError(
+                f"the index at {directory} is damaged ({exc.__class__.__name__}); rebuild it with: {rebuild}"
+            ) from None
         if vectors.ntotal != len(chunks):
             raise KnowledgeError(f"the index at {directory} is damaged (vectors and chunks differ); rebuild it with: {rebuild}")
         return cls(directory, manifest, chunks, vectors, embedder)
@@ -371,4 +396,3 @@ class KnowledgeIndex:
             "skipped": m["skipped"],
             "bytes": size,
         }
-

@@ -22,11 +22,21 @@ def roots_from(settings: KnowledgeSettings, paths: list[str] | None = None, inte
     ]
 
 
-def build_index(settings: KnowledgeSettings, roots: list[Root] | None = None, index_dir: Path | None = None,
-                embedder: Embedder | None = None, progress: Progress | None = None) -> tuple[KnowledgeIndex, BuildReport]:
+def build_index(
+    settings: KnowledgeSettings,
+    roots: list[Root] | None = None,
+    index_dir: Path | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> tuple[KnowledgeIndex, BuildReport]:
     """Build or update the index (only changed documents are re-embedded)."""
-    return KnowledgeIndex.build(roots if roots is not None else configured_roots(settings), index_dir or settings.index_dir,
-                                embedder or make_embedder(settings), progress, settings.send_internal)
+    return KnowledgeIndex.build(
+        roots if roots is not None else configured_roots(settings),
+        index_dir or settings.index_dir,
+        embedder or make_embedder(settings),
+        progress,
+        settings.send_internal,
+    )
 
 
 def load_index(settings: KnowledgeSettings, index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:

@@ -30,17 +30,26 @@ def check_document(doc: Document) -> list[Finding]:
             sections.setdefault(path[-1].strip().lower(), text)
     for name in REQUIRED:
         if name.lower() not in sections:
-            found.append(Finding(doc.source, f"no {name} section",
-                                 f"add '## {name}' ({_PURPOSE[name]})"))
+            found.append(Finding(doc.source, f"no {name} section", f"add '## {name}' ({_PURPOSE[name]})"))
         elif len(sections[name.lower()].strip()) < 10:
             found.append(Finding(doc.source, f"{name} section is empty", f"write the {name} section ({_PURPOSE[name]})"))
     diagnosis = sections.get("diagnosis", "")
     if diagnosis.strip() and not _COMMAND.search(diagnosis):
-        found.append(Finding(doc.source, "Diagnosis has no PromQL or commands",
-                             "add the PromQL query or kubectl command that confirms the cause, in backticks"))
+        found.append(
+            Finding(
+                doc.source,
+                "Diagnosis has no PromQL or commands",
+                "add the PromQL query or kubectl command that confirms the cause, in backticks",
+            )
+        )
     if len(doc.body.strip()) < SHORT_PAGE_CHARS:
-        found.append(Finding(doc.source, f"very short page ({len(doc.body.strip())} characters)",
-                             "describe what the alert means, who is affected and the first steps to take"))
+        found.append(
+            Finding(
+                doc.source,
+                f"very short page ({len(doc.body.strip())} characters)",
+                "describe what the alert means, who is affected and the first steps to take",
+            )
+        )
     for target in _LINK.findall(doc.body):
         if re.match(r"^[a-z]+:|^#|^/", target):
             continue  # absolute URL, anchor, or site-absolute path

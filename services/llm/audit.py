@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+
 from services.storage import AuditRecord, StorageError, Store
 
 log = logging.getLogger(__name__)

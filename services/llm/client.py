@@ -13,10 +13,9 @@ from typing import Any
 
 from services.config import ModelSettings
 from services.llm.audit import record_call
-from services.storage import AuditRecord
 from services.llm.prompts import prompt, prompt_version
 from services.safety.redact import redact
-from services.storage import Store
+from services.storage import AuditRecord, Store
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +44,35 @@ class ChatModel:
     def prompt_version(self, name: str) -> str:
         return prompt_version(self.store, name)
 
-    def audit(self, prompt_name: str, tokens_in: int, tokens_out: int, latency_ms: float, outcome: str,
-              request_id: str = "", session: str = "", action: str = "", user: str = "") -> None:
-        record_call(self.store, AuditRecord(
-            request_id, session, action or prompt_name, prompt_name, self.prompt_version(prompt_name), self.name,
-            tokens_in, tokens_out, self.cost(tokens_in, tokens_out), latency_ms, outcome, user))
+    def audit(
+        self,
+        prompt_name: str,
+        tokens_in: int,
+        tokens_out: int,
+        latency_ms: float,
+        outcome: str,
+        request_id: str = "",
+        session: str = "",
+        action: str = "",
+        user: str = "",
+    ) -> None:
+        record_call(
+            self.store,
+            AuditRecord(
+                request_id,
+                session,
+                action or prompt_name,
+                prompt_name,
+                self.prompt_version(prompt_name),
+                self.name,
+                tokens_in,
+                tokens_out,
+                self.cost(tokens_in, tokens_out),
+                latency_ms,
+                outcome,
+                user,
+            ),
+        )
 
 
 def client(model: ChatModel, max_retries: int = 2) -> Any:
@@ -69,14 +92,26 @@ def complete(model: ChatModel, prompt_name: str, user: str, request_id: str = ""
         response = client(model).chat.completions.create(
             model=model.name,
             temperature=0,
-            messages=[{"role": "system", "content": redact(model.prompt(prompt_name))}, {"role": "user", "content": redact(user)}],
+            messages=[
+                {"role": "system", "content": redact(model.prompt(prompt_name))},
+                {"role": "user", "content": redact(user)},
+            ],
             **options,
         )
     except openai.APIError as exc:
         log.warning("request %s: %s did not answer (%s): %s", request_id or "-", model.name, prompt_name, exc.__class__.__name__)
-        model.audit(prompt_name, 0, 0, (time.perf_counter() - started) * 1000, f"error: {exc.__class__.__name__}", request_id, session)
+        model.audit(
+            prompt_name, 0, 0, (time.perf_counter() - started) * 1000, f"error: {exc.__class__.__name__}", request_id, session
+        )
         raise ModelError(f"{model.name} did not answer: {exc.__class__.__name__}: {exc}") from None
     usage = response.usage
-    model.audit(prompt_name, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0,
-                (time.perf_counter() - started) * 1000, "ok", request_id, session)
+    model.audit(
+        prompt_name,
+        usage.prompt_tokens if usage else 0,
+        usage.completion_tokens if usage else 0,
+        (time.perf_counter() - started) * 1000,
+        "ok",
+        request_id,
+        session,
+    )
     return response.choices[0].message.content or ""

@@ -41,7 +41,10 @@ def excursions(series: pd.DataFrame | None, column: str, kind: str, step_seconds
     runs = hits.groupby("_run", sort=False)
     out = runs.agg(
         **{k: (k, "first") for k in keys},
-        start=("time", "min"), end=("time", "max"), peak=(column, "max"), baseline=("baseline", "first"),
+        start=("time", "min"),
+        end=("time", "max"),
+        peak=(column, "max"),
+        baseline=("baseline", "first"),
         points=("time", "size"),
     )
     out["peak_time"] = hits.loc[runs[column].idxmax().to_numpy(), "time"].to_numpy()

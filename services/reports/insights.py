@@ -55,5 +55,10 @@ def most_asked(store: Store, limit: int = 10) -> pd.DataFrame:
         return pd.DataFrame(columns=["question", "times"])
     frame = pd.DataFrame(rows)
     frame["question"] = frame["question"].str.strip().str.lower()
-    return frame.groupby("question", as_index=False).size().rename(columns={"size": "times"}).sort_values(
-        ["times", "question"], ascending=[False, True], ignore_index=True).head(limit)
+    return (
+        frame.groupby("question", as_index=False)
+        .size()
+        .rename(columns={"size": "times"})
+        .sort_values(["times", "question"], ascending=[False, True], ignore_index=True)
+        .head(limit)
+    )

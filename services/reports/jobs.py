@@ -43,10 +43,23 @@ def run(runtime: Runtime, job: int, window: Window, filters: Filters, notes: str
     store = _store(runtime)
     store.update_report(job, status="running", message="starting", worker=f"{os.getpid()}:{threading.get_ident()}")
     try:
-        summary = build_summary(runtime, window, filters, notes, tz,
-                                progress=lambda fraction, what: store.update_report(job, progress=fraction, message=what))
-        store.update_report(job, status="done", progress=1.0, message=f"narrative: {summary.narrative_mode}",
-                            markdown=to_markdown(summary), html=to_html(summary), finished_at=iso(utcnow()))
+        summary = build_summary(
+            runtime,
+            window,
+            filters,
+            notes,
+            tz,
+            progress=lambda fraction, what: store.update_report(job, progress=fraction, message=what),
+        )
+        store.update_report(
+            job,
+            status="done",
+            progress=1.0,
+            message=f"narrative: {summary.narrative_mode}",
+            markdown=to_markdown(summary),
+            html=to_html(summary),
+            finished_at=iso(utcnow()),
+        )
     except Exception as exc:  # a job must end in a state, whatever went wrong
         log.exception("report job %s failed", job)
         store.update_report(job, status="failed", message=f"{exc.__class__.__name__}: {exc}", finished_at=iso(utcnow()))
@@ -59,6 +72,10 @@ def jobs(store: Store, stale_after: timedelta = STALE_AFTER) -> list[dict]:
         silent = now - parse_time(row["heartbeat"])
         if row["status"] in ("queued", "running") and silent > stale_after:
             log.warning("report job %s: no heartbeat for %d s, marked failed", row["id"], silent.total_seconds())
-            store.update_report(row["id"], status="failed", finished_at=iso(now),
-                                message=f"the worker stopped (no heartbeat for {int(silent.total_seconds())} s)")
+            store.update_report(
+                row["id"],
+                status="failed",
+                finished_at=iso(now),
+                message=f"the worker stopped (no heartbeat for {int(silent.total_seconds())} s)",
+            )
     return store.reports()

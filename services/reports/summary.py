@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from services.alerts.analysis import (
-    FiringAlert, FlappingAlert, LikelyFalseAlert, analyse_alerts, counts_by, firing_records, flapping_records,
+    FiringAlert,
+    FlappingAlert,
+    LikelyFalseAlert,
+    analyse_alerts,
+    counts_by,
+    firing_records,
+    flapping_records,
     likely_false_records,
 )
 from services.llm.client import ChatModel, ModelError, complete
@@ -55,7 +61,11 @@ class ShiftSummary:
 
 
 def build_summary(
-    runtime: Runtime, window: Window, filters: Filters, notes: str = "", tz: ZoneInfo = ZoneInfo("UTC"),
+    runtime: Runtime,
+    window: Window,
+    filters: Filters,
+    notes: str = "",
+    tz: ZoneInfo = ZoneInfo("UTC"),
     progress: Progress | None = None,
 ) -> ShiftSummary:
     """Gather everything for the window; a part that cannot be read is named, the rest kept."""
@@ -74,7 +84,9 @@ def build_summary(
     step(0.35, "reading mesh series")
     try:
         s = auto_step(window, settings.sources.step_seconds)
-        found = find_incidents(source.latency_series(window, s, filters, "service"), source.traffic_series(window, s, filters, "service"), s)
+        found = find_incidents(
+            source.latency_series(window, s, filters, "service"), source.traffic_series(window, s, filters, "service"), s
+        )
         incidents = incident_records(found)
     except SourceError as exc:
         problems.append(f"mesh: {exc}")
@@ -82,15 +94,30 @@ def build_summary(
         incidents = []
     step(0.6, "reading questions and feedback")
     questions = store.answers_between(iso(window.start), iso(window.end)) if store else []
-    counts: dict[str, Any] = {"intervals": len(intervals), "alerts": int(intervals["alertname"].nunique()) if len(intervals) else 0}
+    counts: dict[str, Any] = {
+        "intervals": len(intervals),
+        "alerts": int(intervals["alertname"].nunique()) if len(intervals) else 0,
+    }
     if len(intervals):
         counts["by_severity"] = dict(counts_by(intervals, "severity", window)[["severity", "firings"]].values.tolist())
         counts["by_cluster"] = dict(counts_by(intervals, "cluster", window)[["cluster", "firings"]].values.tolist())
     firing = firing_records(view)
     summary = ShiftSummary(
-        window, tz, source.name, utcnow(), intervals, counts, firing,
-        flapping_records(view), likely_false_records(view),
-        incidents, questions, notes.strip(), _open_items(firing, questions, notes), problems=problems, unknown=unknown,
+        window,
+        tz,
+        source.name,
+        utcnow(),
+        intervals,
+        counts,
+        firing,
+        flapping_records(view),
+        likely_false_records(view),
+        incidents,
+        questions,
+        notes.strip(),
+        _open_items(firing, questions, notes),
+        problems=problems,
+        unknown=unknown,
     )
     step(0.75, "writing the narrative")
     summary.narrative, summary.narrative_mode = narrative(summary, runtime.model)
@@ -100,8 +127,11 @@ def build_summary(
 
 def _open_items(firing: list[FiringAlert], questions: list[dict], notes: str) -> list[str]:
     items = [f"{f['alertname']} ({f['severity']}) still firing on {f['service'] or f['namespace']}" for f in firing]
-    items += [f"Escalated or unhelpful answer: \"{q['question']}\" (request {q['request_id']})"
-              for q in questions if q.get("rating") in ("not_helpful", "not_relevant")]
+    items += [
+        f'Escalated or unhelpful answer: "{q["question"]}" (request {q["request_id"]})'
+        for q in questions
+        if q.get("rating") in ("not_helpful", "not_relevant")
+    ]
     items += [line.strip()[5:].strip() for line in notes.splitlines() if line.strip().lower().startswith("- [ ]")]
     return items
 
@@ -112,14 +142,28 @@ def _facts(summary: ShiftSummary) -> list[str]:
     if "alerts" in summary.unknown:
         facts = ["UNKNOWN alert activity: the alerts could not be read", "UNKNOWN whether anything is firing at the end"]
     else:
-        facts = [f"{summary.counts['intervals']} alert firings of {summary.counts['alerts']} alerts (by severity: "
-                 f"{counts_text(summary.counts.get('by_severity'))}; by cluster: {counts_text(summary.counts.get('by_cluster'))})"]
-        facts.append("; ".join(f"{f['alertname']} ({f['severity']}) on {f['service']} since {local_text(f['since'], tz)}"
-                               for f in summary.firing) or "nothing firing at the end")
-    facts.append("; ".join(f"{f['alertname']} on {f['service']} flapped ({f['transitions']} changes)" for f in summary.flapping) or "no flapping")
-    facts.append("; ".join(f"{i['kind']} on {i['service']} {local_text(i['start'], tz)}–{local_text(i['end'], tz)[11:]} peak {format_peak(i['kind'], i['peak'])}"
-                           for i in summary.incidents) or ("UNKNOWN mesh incidents: the mesh series could not be read"
-                                                         if "mesh" in summary.unknown else "no mesh incidents"))
+        facts = [
+            f"{summary.counts['intervals']} alert firings of {summary.counts['alerts']} alerts (by severity: "
+            f"{counts_text(summary.counts.get('by_severity'))}; by cluster: {counts_text(summary.counts.get('by_cluster'))})"
+        ]
+        facts.append(
+            "; ".join(
+                f"{f['alertname']} ({f['severity']}) on {f['service']} since {local_text(f['since'], tz)}" for f in summary.firing
+            )
+            or "nothing firing at the end"
+        )
+    facts.append(
+        "; ".join(f"{f['alertname']} on {f['service']} flapped ({f['transitions']} changes)" for f in summary.flapping)
+        or "no flapping"
+    )
+    facts.append(
+        "; ".join(
+            f"{i['kind']} on {i['service']} {local_text(i['start'], tz)}–{local_text(i['end'], tz)[11:]} peak "
+            f"{format_peak(i['kind'], i['peak'])}"
+            for i in summary.incidents
+        )
+        or ("UNKNOWN mesh incidents: the mesh series could not be read" if "mesh" in summary.unknown else "no mesh incidents")
+    )
     facts.append(f"{len(summary.questions)} questions asked to the assistant")
     facts.append(f"handover notes: {summary.notes}" if summary.notes else "no handover notes")
     return facts
@@ -134,7 +178,9 @@ def narrative(summary: ShiftSummary, model: ChatModel | None) -> tuple[str, str]
     facts = _facts(summary)
     if model is not None:
         numbered = "\n".join(f"[{n}] {fact}" for n, fact in enumerate(facts, 1))
-        window = f"{local_text(summary.window.start, summary.tz)} – {local_text(summary.window.end, summary.tz)} ({summary.tz.key})"
+        window = (
+            f"{local_text(summary.window.start, summary.tz)} – {local_text(summary.window.end, summary.tz)} ({summary.tz.key})"
+        )
         try:
             return complete(model, "report_narrative", render("report_narrative", window=window, facts=numbered)), model.name
         except ModelError as exc:

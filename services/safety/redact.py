@@ -19,14 +19,21 @@ _VALUE = r"[^\s\"',;&`]+"
 
 # (kind, pattern, group of the secret in the match: 0 = all of it)
 _RULES: list[tuple[str, re.Pattern[str], int]] = [
-    ("PRIVATE_KEY", re.compile(
-        r"-----BEGIN[ A-Z]*PRIVATE[ ]KEY(?:[ ]BLOCK)?-----"
-        r"(?:.*?-----END[ A-Z]*PRIVATE[ ]KEY(?:[ ]BLOCK)?-----|[\s\S]*)",  # a paste cut before its END line: all the rest
-        re.DOTALL), 0),
+    (
+        "PRIVATE_KEY",
+        re.compile(
+            r"-----BEGIN[ A-Z]*PRIVATE[ ]KEY(?:[ ]BLOCK)?-----"
+            r"(?:.*?-----END[ A-Z]*PRIVATE[ ]KEY(?:[ ]BLOCK)?-----|[\s\S]*)",  # a paste cut before its END line: all the rest
+            re.DOTALL,
+        ),
+        0,
+    ),
     ("JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}"), 0),
     ("AWS_ACCESS_KEY", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"), 0),
-    ("TOKEN", re.compile(
-        r"""\b(?:
+    (
+        "TOKEN",
+        re.compile(
+            r"""\b(?:
             github_pat_[A-Za-z0-9_]{20,}          # GitHub fine-grained
           | gh[pousr]_[A-Za-z0-9]{20,}            # GitHub classic, OAuth, app
           | glpat-[A-Za-z0-9_-]{20,}              # GitLab
@@ -46,28 +53,50 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
           | ATATT[A-Za-z0-9_=-]{20,}              # Atlassian
           | [A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{40,}     # Terraform Cloud
           | SK[0-9a-fA-F]{32}                     # Twilio API key
-        )""", re.VERBOSE), 0),
+        )""",
+            re.VERBOSE,
+        ),
+        0,
+    ),
     ("TELEGRAM_BOT_TOKEN", re.compile(r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b"), 0),
     ("SLACK_WEBHOOK", re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+"), 0),
     ("AZURE_KEY", re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)=([A-Za-z0-9+/%=]{16,})"), 1),
     ("CONNECTION_STRING", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]*:([^\s@/]+)@", re.IGNORECASE), 1),
-    ("AUTH_HEADER", re.compile(
-        r"(?i)\b(?:authorization|proxy-authorization)\s*[:=]\s*[\"']?(?:bearer|basic|token|apikey|api-key|digest|negotiate)?\s*"
-        r"([A-Za-z0-9._~+/=:-]{8,})"), 1),
+    (
+        "AUTH_HEADER",
+        re.compile(
+            r"(?i)\b(?:authorization|proxy-authorization)\s*[:=]\s*[\"']?(?:bearer|basic|token|apikey|api-key|digest|negotiate)?\s*"
+            r"([A-Za-z0-9._~+/=:-]{8,})"
+        ),
+        1,
+    ),
     ("BEARER_TOKEN", re.compile(r"(?i)\b(?:bearer|token)\s+([A-Za-z0-9._~+/=-]{16,})"), 1),
     ("COOKIE", re.compile(r"(?i)\b(?:set-)?cookie\s*:\s*([^\r\n]+)"), 1),
-    ("API_KEY_HEADER", re.compile(r"(?i)\b(?:x-api-key|x-auth-token|api-key|x-goog-api-key|dd-api-key|dd-application-key)"
-                                  r"\s*[:=]\s*[\"']?(" + _VALUE + ")"), 1),
+    (
+        "API_KEY_HEADER",
+        re.compile(
+            r"(?i)\b(?:x-api-key|x-auth-token|api-key|x-goog-api-key|dd-api-key|dd-application-key)"
+            r"\s*[:=]\s*[\"']?(" + _VALUE + ")"
+        ),
+        1,
+    ),
     ("NPM_TOKEN", re.compile(r"(?i)_auth(?:Token)?\s*=\s*(\S+)"), 1),
-    ("PASSWORD_FLAG", re.compile(
-        r"""(?x)
+    (
+        "PASSWORD_FLAG",
+        re.compile(
+            r"""(?x)
         (?:^|\s)(?:
             -p(?!\s)(?=\S*[A-Za-z0-9])([^\s]{3,})        # mysql -pPASS (no space)
           | --password[=\s]+["']?([^\s"']{3,})          # --password=PASS, --password PASS
           | -P\s+["']?([^\s"']{3,})(?=.*\b(?:redis-cli|sshpass)\b)
-        )"""), -1),
-    ("SECRET", re.compile(
-        r"""(?ix)
+        )"""
+        ),
+        -1,
+    ),
+    (
+        "SECRET",
+        re.compile(
+            r"""(?ix)
         (?<![A-Za-z0-9])
         [A-Za-z0-9_.-]*?                         # DB_, PG, MYSQL_ROOT_, spring.datasource.
         (?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key
@@ -75,16 +104,25 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
         (?:[_.-][A-Za-z0-9]+)*                   # _ID is not excluded: AWS_SECRET_ACCESS_KEY
         ["']?\s*(?::|=|=>|:=)\s*["']?
         (?!\$\{|\$\(|\{\{|<|\[REDACTED)          # placeholders stay
-        ([^\s"',;`]{3,})"""), 1),
-    ("SECRET", re.compile(
-        r"(?:비밀번호|패스워드|비번|암호|토큰|시크릿|API\s?키|api\s?키)\s*(?:는|은|이|가)?\s*(?:[:=]|\s)\s*"
-        r"(?=\S*[A-Za-z0-9])([^\s\"',;]{4,})"), 1),
+        ([^\s"',;`]{3,})"""
+        ),
+        1,
+    ),
+    (
+        "SECRET",
+        re.compile(
+            r"(?:비밀번호|패스워드|비번|암호|토큰|시크릿|API\s?키|api\s?키)\s*(?:는|은|이|가)?\s*(?:[:=]|\s)\s*"
+            r"(?=\S*[A-Za-z0-9])([^\s\"',;]{4,})"
+        ),
+        1,
+    ),
 ]
 
 # Lines of a Kubernetes Secret's data/stringData block: "  key: value".
 _K8S_SECRET = re.compile(r"^kind:\s*Secret\s*$", re.MULTILINE)
-_K8S_DATA_BLOCK = re.compile(r"^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*\n(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)",
-                             re.MULTILINE)
+_K8S_DATA_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*)(?:data|stringData):[ \t]*\n(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)", re.MULTILINE
+)
 _K8S_ENTRY = re.compile(r"^([ \t]+[\w.-]+:[ \t]*)(\S+)", re.MULTILINE)
 
 
@@ -100,7 +138,9 @@ def _replace(pattern: re.Pattern[str], kind: str, group: int) -> Callable[[str],
                 return m.group(0)
             start, end = m.start(index) - m.start(0), m.end(index) - m.start(0)
             return m.group(0)[:start] + mark + m.group(0)[end:]
+
         return pattern.sub(one, text)
+
     return sub
 
 
@@ -112,7 +152,10 @@ def _kubernetes_secret_data(text: str) -> str:
         return text
 
     def block(m: re.Match[str]) -> str:
-        return m.group(0).replace(m.group("body"), _K8S_ENTRY.sub(lambda e: e.group(1) + _MARK.format("K8S_SECRET"), m.group("body")))
+        return m.group(0).replace(
+            m.group("body"), _K8S_ENTRY.sub(lambda e: e.group(1) + _MARK.format("K8S_SECRET"), m.group("body"))
+        )
+
     return _K8S_DATA_BLOCK.sub(block, text)
 
 
@@ -122,7 +165,8 @@ def _detect_secrets_plugins() -> list[object]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
     skip = ("Entropy", "Keyword", "IPPublic")
-    return [cls() for cls in get_mapping_from_secret_type_to_class().values() if not any(s in cls.__name__ for s in skip)]
+    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    return [cls() for cls in classes if not any(s in cls.__name__ for s in skip)]
 
 
 def _vendor_tokens(text: str) -> str:

@@ -22,8 +22,18 @@ EDGE_KEYS = SERVICE_KEYS + ["source_workload", "source_namespace"]
 QUANTILE_COLUMNS = ["p50", "p90", "p99"]
 TRAFFIC_COLUMNS = ["rps", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]
 INTERVAL_COLUMNS = [
-    "alertname", "labels", "labels_key", "severity", "cluster", "namespace", "service",
-    "state", "start", "end", "ongoing", "since",
+    "alertname",
+    "labels",
+    "labels_key",
+    "severity",
+    "cluster",
+    "namespace",
+    "service",
+    "state",
+    "start",
+    "end",
+    "ongoing",
+    "since",
 ]
 
 

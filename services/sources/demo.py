@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from services.config import SourceSettings
-from services.sources.demo_scenario import DemoData, EdgeSeries, anchor_for, build_scenario
 from services.sources.base import (
-    QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceStatus, empty_frame, keys_for, rate_range,
+    QUANTILE_COLUMNS,
+    QUANTILES,
+    Filters,
+    Grouping,
+    SourceStatus,
+    empty_frame,
+    keys_for,
+    rate_range,
 )
+from services.sources.demo_scenario import DemoData, EdgeSeries, anchor_for, build_scenario
 from services.sources.frames import histogram_quantile, interval_frame, interval_row, traffic_frame
 from services.timewindow import Window, parse_duration, parse_time, utcnow
 
@@ -57,7 +64,8 @@ class DemoSource:
 
     def _selected(self, data: DemoData, filters: Filters) -> list[EdgeSeries]:
         return [
-            s for s in data.edges
+            s
+            for s in data.edges
             if (not filters.clusters or s.edge.cluster in filters.clusters)
             and (not filters.namespaces or s.edge.namespace in filters.namespaces)
         ]
@@ -82,8 +90,9 @@ class DemoSource:
         frames = []
         for key, members in groups.items():
             counts = sum(m.buckets[idx] - m.buckets[back] for m in members)
-            frame = pd.DataFrame({col: histogram_quantile(q, bounds, counts) for col, q in zip(QUANTILE_COLUMNS, QUANTILES)})
-            for name, value in zip(keys, key):
+            quantiles = zip(QUANTILE_COLUMNS, QUANTILES, strict=True)
+            frame = pd.DataFrame({col: histogram_quantile(q, bounds, counts) for col, q in quantiles})
+            for name, value in zip(keys, key, strict=False):
                 frame[name] = value
             if times is not None:
                 frame["time"] = pd.to_datetime(times, unit="s", utc=True)
@@ -102,13 +111,15 @@ class DemoSource:
             for m in members:
                 for (code, status, _flags), counter in m.requests.items():
                     values = (counter[idx] - counter[back]) / divisor
-                    row = dict(zip(keys, key))
+                    row = dict(zip(keys, key, strict=False))
                     frame = pd.DataFrame({"value": values, "response_code": code, **row})
                     if stamp is not None:
                         frame["time"] = stamp
                     codes.append(frame)
                     if m.edge.protocol == "grpc":
-                        grpc.append(frame.rename(columns={"response_code": "grpc_response_status"}).assign(grpc_response_status=status))
+                        grpc.append(
+                            frame.rename(columns={"response_code": "grpc_response_status"}).assign(grpc_response_status=status)
+                        )
         return _concat(codes), _concat(grpc)
 
     def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
@@ -159,8 +170,14 @@ class DemoSource:
                 continue
             ongoing = a.end is None or a.end > w.end
             start = max(a.start, w.start)
-            rows.append(interval_row(
-                a.alertname, {"alertname": a.alertname, **a.labels}, "firing", start,
-                None if ongoing else a.end, a.start if ongoing else start,
-            ))
+            rows.append(
+                interval_row(
+                    a.alertname,
+                    {"alertname": a.alertname, **a.labels},
+                    "firing",
+                    start,
+                    None if ongoing else a.end,
+                    a.start if ongoing else start,
+                )
+            )
         return interval_frame(rows)

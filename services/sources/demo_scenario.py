@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,7 +63,7 @@ class DemoData:
     alerts: list[AlertPeriod]
     incidents: list[dict] = field(default_factory=list)
 
-    def last_hours(self, hours: float) -> "DemoData":
+    def last_hours(self, hours: float) -> DemoData:
         """The same samples, cut to the last `hours` (plus the rate look-back margin)."""
         keep = self.times >= self.times[-1] - int(hours * 3600) - 3600
         edges = [
@@ -81,17 +81,14 @@ def load_spec(path: Path = SCENARIO_PATH) -> dict:
 def anchor_for(now: datetime, interval: int = 60) -> datetime:
     """`now` floored to the scrape interval: the demo's clock."""
     ts = math.floor(now.timestamp() / interval) * interval
-    return datetime.fromtimestamp(ts, tz=timezone.utc)
+    return datetime.fromtimestamp(ts, tz=UTC)
 
 
 def periods_of(item: dict) -> list[tuple[int, int | None]]:
     """(start, end) minute offsets from explicit `periods` or a `repeat` pattern."""
     if "repeat" in item:
         r = item["repeat"]
-        return [
-            (r["first"] + i * r["every"], r["first"] + i * r["every"] + r["duration"])
-            for i in range(r["count"])
-        ]
+        return [(r["first"] + i * r["every"], r["first"] + i * r["every"] + r["duration"]) for i in range(r["count"])]
     if "periods" in item:
         return [(int(s), None if e is None else int(e)) for s, e in item["periods"]]
     return [(int(item["start"]), int(item["end"]))]
@@ -167,16 +164,14 @@ def generate(spec: dict, anchor: datetime) -> DemoData:
         per_sample = e["rps"] * interval * diurnal * np.exp(rng.normal(0.0, 0.05, n))
         ratio_5xx = np.full(n, BASE_5XX)
         for inc in spec["incidents"]:
-            if inc["kind"] == "errors" and (inc["cluster"], inc["from"], inc["to"]) == (
-                e["cluster"], e["from"][1], e["to"]
-            ):
+            if inc["kind"] == "errors" and (inc["cluster"], inc["from"], inc["to"]) == (e["cluster"], e["from"][1], e["to"]):
                 ratio_5xx = np.where(active(inc), inc["ratio_5xx"], ratio_5xx)
         ratio_4xx = np.full(n, dest.get("ratio_4xx", BASE_4XX))
         grpc_unknown = np.full(n, 0.001)
         warmup = float(rng.integers(500, 5000))  # counters look long-running
         median = median_ms((e["cluster"], e["to"]))
 
-        def counter(parts: np.ndarray) -> np.ndarray:
+        def counter(parts: np.ndarray, warmup: float = warmup) -> np.ndarray:
             # Round the running total, not each step, so the counter never drifts.
             return np.round(np.cumsum(parts, axis=0) + warmup * parts[0])
 

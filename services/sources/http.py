@@ -53,8 +53,14 @@ class BoundedClient:
         """(HTTP status, parsed JSON) of one request; SourceError when it cannot be had in time or size."""
         started = time.monotonic()
         try:
-            response = self.session.request(method, f"{self.url}{path}", params=params, json=body, stream=True,
-                                            timeout=(min(self.deadline_seconds, 10), self.deadline_seconds))
+            response = self.session.request(
+                method,
+                f"{self.url}{path}",
+                params=params,
+                json=body,
+                stream=True,
+                timeout=(min(self.deadline_seconds, 10), self.deadline_seconds),
+            )
             with response:
                 raw = self._read(response, started)
         except requests.exceptions.SSLError as exc:
@@ -78,8 +84,10 @@ class BoundedClient:
     def _read(self, response: requests.Response, started: float) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise self.fail(f"answered with {int(declared) / 1e6:.0f} MB, more than the {self.max_bytes / 1e6:g} MB cap "
-                            "(ONCALL_MAX_RESPONSE_MB); narrow the window or the filters")
+            raise self.fail(
+                f"answered with {int(declared) / 1e6:.0f} MB, more than the {self.max_bytes / 1e6:g} MB cap "
+                "(ONCALL_MAX_RESPONSE_MB); narrow the window or the filters"
+            )
         chunks, size = [], 0
         while True:
             # read1 returns what has arrived (iter_content would wait for a whole chunk), so the
@@ -89,8 +97,10 @@ class BoundedClient:
                 break
             size += len(chunk)
             if size > self.max_bytes:
-                raise self.fail(f"answered with more than the {self.max_bytes / 1e6:g} MB cap (ONCALL_MAX_RESPONSE_MB); "
-                                "narrow the window or the filters")
+                raise self.fail(
+                    f"answered with more than the {self.max_bytes / 1e6:g} MB cap (ONCALL_MAX_RESPONSE_MB); "
+                    "narrow the window or the filters"
+                )
             if time.monotonic() - started > self.deadline_seconds:
                 raise self.fail(f"did not answer within {self.deadline_seconds:g} s (overall deadline)")
             chunks.append(chunk)

@@ -8,7 +8,8 @@ staleness markers).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 from services.sources.demo_scenario import DemoData, EdgeSeries
 
@@ -50,7 +51,7 @@ def write(data: DemoData, out: IO[str], cluster_label: str = "cluster") -> int:
             if status:
                 extra.append(("grpc_response_status", status))
             name = "istio_requests_total" + _labels(sorted(base + extra))
-            out.writelines(f"{name} {_number(v)} {t}\n" for v, t in zip(counter, times))
+            out.writelines(f"{name} {_number(v)} {t}\n" for v, t in zip(counter, times, strict=False))
             written += len(times)
 
     out.write("# TYPE istio_request_duration_milliseconds histogram\n")
@@ -61,11 +62,9 @@ def write(data: DemoData, out: IO[str], cluster_label: str = "cluster") -> int:
             extra.append(("grpc_response_status", "0"))
         pairs = sorted(_edge_labels(s, cluster_label) + extra)
         plain = _labels(pairs)
-        bucket_names = [
-            "istio_request_duration_milliseconds_bucket" + _labels(pairs + [("le", b)]) for b in bounds
-        ]
+        bucket_names = ["istio_request_duration_milliseconds_bucket" + _labels(pairs + [("le", b)]) for b in bounds]
         for i, t in enumerate(times):
-            for name, value in zip(bucket_names, s.buckets[i]):
+            for name, value in zip(bucket_names, s.buckets[i], strict=False):
                 out.write(f"{name} {_number(value)} {t}\n")
             out.write(f"istio_request_duration_milliseconds_count{plain} {_number(s.buckets[i][-1])} {t}\n")
             out.write(f"istio_request_duration_milliseconds_sum{plain} {_number(s.duration_sum[i])} {t}\n")
@@ -100,4 +99,3 @@ def _write_alerts(data: DemoData, out: IO[str]) -> int:
     out.write("# TYPE ALERTS_FOR_STATE gauge\n")
     out.writelines(state_lines)
     return len(alerts_lines) + len(state_lines)
-

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
-from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from services.config import SourceSettings
 from services.sources.base import (
-    QUANTILE_COLUMNS, QUANTILES, Filters, Grouping, SourceError, SourceStatus, empty_frame, keys_for,
+    QUANTILE_COLUMNS,
+    QUANTILES,
+    Filters,
+    Grouping,
+    SourceError,
+    SourceStatus,
+    empty_frame,
+    keys_for,
     rate_range,
 )
-from services.sources.http import BoundedClient
 from services.sources.frames import interval_frame, interval_row, traffic_frame
+from services.sources.http import BoundedClient
 from services.sources.reads import run_all
 from services.timewindow import MAX_POINTS, Window, parse_duration
 
@@ -45,8 +53,11 @@ def _values(series: dict) -> np.ndarray:
 
 
 def _is_series(series: object) -> bool:
-    return (isinstance(series, dict) and isinstance(series.get("metric"), dict)
-            and isinstance(series.get("values", series.get("value")), list))
+    return (
+        isinstance(series, dict)
+        and isinstance(series.get("metric"), dict)
+        and isinstance(series.get("values", series.get("value")), list)
+    )
 
 
 class PrometheusSource:
@@ -88,8 +99,13 @@ class PrometheusSource:
         return self._result(self._api("/api/v1/query", params))
 
     def query_range(self, promql: str, window: Window, step: int) -> list[dict]:
-        params = {"query": promql, "start": int(window.start.timestamp()), "end": int(window.end.timestamp()), "step": step,
-                  "timeout": f"{self.settings.timeout_seconds:g}s"}
+        params = {
+            "query": promql,
+            "start": int(window.start.timestamp()),
+            "end": int(window.end.timestamp()),
+            "step": step,
+            "timeout": f"{self.settings.timeout_seconds:g}s",
+        }
         return self._result(self._api("/api/v1/query_range", params))
 
     def _label_values(self, label: str, match: list[str]) -> list[str]:
@@ -146,7 +162,7 @@ class PrometheusSource:
         return SourceStatus(self.name, True, f"Prometheus {version} answered")
 
     def label_values(self, label: str) -> list[str]:
-        match = f"{REQUESTS}{{reporter=\"destination\"}}"
+        match = f'{REQUESTS}{{reporter="destination"}}'
         if label == "cluster":
             values = set(self._label_values(self.cluster_label, [match, "ALERTS"]))
         else:
@@ -168,7 +184,9 @@ class PrometheusSource:
 
     def _quantile_frame(self, results: list[list[dict]], by: Grouping, with_time: bool) -> pd.DataFrame:
         keys = (["time"] if with_time else []) + keys_for(by)
-        frames = [self._frame(result, keys_for(by), col, with_time) for col, result in zip(QUANTILE_COLUMNS, results, strict=True)]
+        frames = [
+            self._frame(result, keys_for(by), col, with_time) for col, result in zip(QUANTILE_COLUMNS, results, strict=True)
+        ]
         merged = frames[0]
         for frame in frames[1:]:
             merged = merged.merge(frame, on=keys, how="outer")
@@ -188,9 +206,7 @@ class PrometheusSource:
     def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
         w = window.aligned()
         rng = rate_range(self.rate_window, step)
-        codes, grpc = self._traffic(
-            lambda q: self.query_range(q, w, step), f"rate({REQUESTS}{{sel}}[{rng}s])", filters, by, True
-        )
+        codes, grpc = self._traffic(lambda q: self.query_range(q, w, step), f"rate({REQUESTS}{{sel}}[{rng}s])", filters, by, True)
         keys = ["time"] + keys_for(by)
         return traffic_frame(codes, grpc, keys, None).sort_values(keys, ignore_index=True)
 
@@ -219,9 +235,9 @@ class PrometheusSource:
             ts = _values(series)[:, 0]
             breaks = np.flatnonzero(np.diff(ts) > step) + 1
             for run in np.split(ts, breaks):
-                start = datetime.fromtimestamp(run[0], tz=timezone.utc)
+                start = datetime.fromtimestamp(run[0], tz=UTC)
                 ongoing = run[-1] >= last_point
-                end = None if ongoing else datetime.fromtimestamp(min(run[-1] + step, end_ts), tz=timezone.utc)
+                end = None if ongoing else datetime.fromtimestamp(min(run[-1] + step, end_ts), tz=UTC)
                 rows.append(interval_row(labels.get("alertname", ""), labels, "firing", start, end, start, self.cluster_label))
                 if ongoing and run[0] <= w.start.timestamp():
                     needs_since.append(len(rows) - 1)
