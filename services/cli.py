@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
 
     ev = sub.add_parser("eval", help="score the router, retrieval and answers on the labelled sets")
-    ev.add_argument("--sets", type=Path, help="folder with router.jsonl, retrieval.jsonl, answers.jsonl (default: data/eval)")
+    ev.add_argument("--sets", type=Path, help="folder with router*.jsonl, retrieval.jsonl, answers.jsonl (default: data/eval)")
     ev.add_argument("--json", action="store_true", help="print JSON")
     ev.add_argument("--export-feedback", type=Path, metavar="FILE", help="write answers rated Not helpful as new cases, and stop")
 
@@ -274,6 +274,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
     print(f"router: {result.router_accuracy:.1%} exact on {result.router_cases} utterances")
+    for category, c in result.router_by_category.items():
+        print(f"  {category:16s} {c['right']:4d}/{c['cases']:<4d} {c['accuracy']:.0%}")
     for lang, s in result.retrieval.items():
         print(
             f"retrieval [{lang}]: R@1 {s['recall_at_1']:.2f}  R@5 {s['recall_at_5']:.2f}  MRR {s['mrr']:.2f}  "

@@ -8,21 +8,42 @@ from services.timewindow import parse_time
 from tests.conftest import chat_model, oncall
 from tests.fake_openai import fake_openai
 
-SET = Path(__file__).resolve().parents[1] / "data" / "eval" / "router.jsonl"
-CASES = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines()]
+SETS = sorted((Path(__file__).resolve().parents[1] / "data" / "eval").glob("router*.jsonl"))
+CASES = [json.loads(line) for path in SETS for line in path.read_text(encoding="utf-8").splitlines()]
 KEYS = ("action_type", "from_datetime", "to_datetime")
 
 
-def test_labelled_set_offline():
-    assert len(CASES) >= 40
+def test_labelled_sets_offline_by_category():
+    """Every category of every labelled set (written apart from the rules) is routed right."""
+    assert len(CASES) >= 500
     assert {c["q"][0] >= "가" for c in CASES} == {True, False}  # Korean and English
-    wrong = []
+    by_category: dict[str, list] = {}
     for case in CASES:
         got = route_offline(case["q"], parse_time(case["now"])).to_dict()
-        if got != {k: case[k] for k in KEYS}:
-            wrong.append((case["q"], got))
-    accuracy = 1 - len(wrong) / len(CASES)
-    assert accuracy >= 0.95, wrong
+        by_category.setdefault(case.get("category", "-"), []).append(
+            (case["q"], got) if got != {k: case[k] for k in KEYS} else None
+        )
+    wrong = {c: [m for m in misses if m] for c, misses in by_category.items()}
+    assert {"compact_units", "fractions", "named_time", "open_range", "topic_report", "typos_mixed"} <= set(by_category)
+    for category, misses in by_category.items():
+        assert 1 - len(wrong[category]) / len(misses) >= 0.95, (category, wrong[category])
+
+
+def test_topic_with_report_is_that_topic_and_a_time_of_day_composes():
+    now = parse_time("2023-12-02T19:37:00+09:00")  # the original design's own examples
+    yesterday_now = route_offline("어제 현재시각에 있었던 얼럿들을 정리해 봐", now).to_dict()
+    assert yesterday_now == {
+        "action_type": "alerts",
+        "from_datetime": "2023-12-01T18:37:00+09:00",
+        "to_datetime": "2023-12-01T19:37:00+09:00",
+    }
+    assert route_offline("11월 3일 오전 8시에 있었던 얼럿들을 정리해 봐", now).to_dict() == {
+        "action_type": "alerts",
+        "from_datetime": "2023-11-03T07:00:00+09:00",
+        "to_datetime": "2023-11-03T08:00:00+09:00",
+    }
+    assert route_offline("error report", now).action_type == "istio_http_errors"
+    assert route_offline("전체 리포트", now).action_type == "summary"
 
 
 def test_model_router_is_used_when_its_answer_is_valid():

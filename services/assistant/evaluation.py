@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 class EvalReport:
     router_accuracy: float
     router_cases: int
+    router_by_category: dict[str, dict]
     retrieval: dict[str, dict]
     answer_fact_recall: float
     answer_cases: int
@@ -47,14 +48,19 @@ def run(sets: Path, runtime: Runtime, now: datetime) -> EvalReport:
     if index is None:
         raise ValueError("the evaluation needs a runbook index")
     failures: list[str] = []
-    router_cases = load_cases(sets / "router.jsonl")
+    router_cases = [c for path in sorted(sets.glob("router*.jsonl")) for c in load_cases(path)]
     right = 0
+    by_category: dict[str, list[int]] = {}
     for case in router_cases:
         got = route(case["q"], parse_time(case["now"]), model)[0].to_dict()
+        tally = by_category.setdefault(case.get("category", "uncategorized"), [0, 0])
+        tally[1] += 1
         if got == {k: case[k] for k in KEYS}:
             right += 1
+            tally[0] += 1
         else:
             failures.append(f"router: {case['q']!r} -> {got}")
+    router_by_category = {c: {"right": r, "cases": n, "accuracy": r / n} for c, (r, n) in sorted(by_category.items())}
     retrieval_cases = load_cases(sets / "retrieval.jsonl")
     retrieval = {}
     for lang in sorted({c["lang"] for c in retrieval_cases}):
@@ -78,7 +84,14 @@ def run(sets: Path, runtime: Runtime, now: datetime) -> EvalReport:
     if grades:
         judged = {k: sum(g[k] for g in grades) / len(grades) for k in ("groundedness", "relevance")} | {"cases": len(grades)}
     return EvalReport(
-        right / len(router_cases), len(router_cases), retrieval, found / max(total, 1), len(answer_cases), judged, failures
+        right / len(router_cases),
+        len(router_cases),
+        router_by_category,
+        retrieval,
+        found / max(total, 1),
+        len(answer_cases),
+        judged,
+        failures,
     )
 
 
