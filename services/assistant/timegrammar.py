@@ -256,9 +256,11 @@ def _range(start: Point, end: Point, now: datetime) -> tuple[datetime, datetime]
         if ends:
             pairs.append((s, min(ends)))
     begun = [pair for pair in pairs if pair[0] < now]
+    # A reading under half a day wins over a longer one ("10시~14시" is not 22:00 to 14:00).
+    short = [pair for pair in begun if pair[1] - pair[0] <= timedelta(hours=12)]
     if not begun:
         return None
-    s, e = max(begun)  # the latest reading that has begun; one still running ends now
+    s, e = max(short or begun)  # the latest reading that has begun; one still running ends now
     return s, min(e, now)
 
 

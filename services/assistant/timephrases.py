@@ -236,6 +236,10 @@ SCANNER = re.compile(
   | (?P<en_clock>\b\d{{1,2}}(?::\d{{2}})?\s*(?:a\.?m\.?|p\.?m\.?)(?![a-z])
       | \b(?:[01]?\d|2[0-3]):[0-5]\d\b
       | \b\d{{1,2}}\s*o'?clock\b)
+  | (?P<day_part>어젯밤|지난\s*밤|간밤|\blast\s+ni(?:gh)?te?\b|\btoni(?:gh)?te?\b|\bthis\s+(?:morning|afternoon|evening)\b
+      | \byesterday\s+(?:morning|afternoon|evening)\b)
+  | (?P<day>그저께|그제|엊그제|어저께|어제|오늘|금일|\bthe\s+day\s+before\s+yesterday\b|\bday\s+before\s+yesterday\b
+      | \byesterday\b|\btoday\b|[월화수목금토일]요일|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\b)
   | (?P<half_en>\b(?:and\s+a\s+half|half\s+an?|half)\b)
   | (?P<number_unit>(?:{_DIGITS}|{_KO_NUM}|{_SINO})\s*(?:시간|분|초|주일|주|개월|달|일)(?!요일)
       | {_DIGITS}\s*(?:and\s+a\s+half\s+)?{_EN_UNIT}\b
@@ -251,10 +255,6 @@ SCANNER = re.compile(
       | \b(?:this|same)\s+time\b|\bat\s+this\s+hour\b|\bthis\s+hour\b)
   | (?P<named>정오|자정|한밤중|점심\s*(?:때|시간|쯤|무렵)|\bnoon\b|\bmidday\b|\bmidnight\b|\blunch\s*time\b|\blunchtime\b
       |\bat\s+lunch\b|\baround\s+lunch\b)
-  | (?P<day_part>어젯밤|지난\s*밤|간밤|\blast\s+night\b|\btonight\b|\bthis\s+(?:morning|afternoon|evening)\b
-      | \byesterday\s+(?:morning|afternoon|evening)\b)
-  | (?P<day>그저께|그제|엊그제|어저께|어제|오늘|금일|\bthe\s+day\s+before\s+yesterday\b|\bday\s+before\s+yesterday\b
-      | \byesterday\b|\btoday\b|[월화수목금토일]요일|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\b)
   | (?P<part>오전|오후|새벽|아침|저녁|밤|낮(?![은게아다춰추])
       | \bin\s+the\s+(?:morning|afternoon|evening)\b|\bat\s+night\b|\bmorning\b|\bafternoon\b|\bevening\b)
   | (?P<since>이후로|이후|이래|\bsince\b|\bafter\b|\bonwards?\b)
@@ -457,7 +457,7 @@ def _span(text: str) -> int:
 
 
 def _day_part(text: str, tok) -> list[Token]:
-    if text in ("어젯밤", "간밤") or re.sub(r"\s+", " ", text) in ("지난 밤", "지난밤", "last night"):
+    if text in ("어젯밤", "간밤") or re.sub(r"\s+", " ", text).startswith(("지난 밤", "지난밤", "last ni")):
         return [tok(Kind.DAY, DayRef(offset=-1)), tok(Kind.PART, Part.NIGHT)]
     word = text.split()[-1]
     day = DayRef(offset=-1) if text.startswith("yesterday") else DayRef(offset=0)
