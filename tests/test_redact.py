@@ -1,8 +1,13 @@
 """Secrets never reach a model: each kind is replaced, ordinary text is kept."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from services.safety.redact import redact
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SECRETS = [
     ("Authorization: Bearer abcdefghijklmnop1234567890", "abcdefghijklmnop1234567890"),
@@ -31,3 +36,22 @@ def test_secrets_are_removed(text, secret):
 def test_ordinary_runbook_text_is_kept():
     text = "Check `kubectl -n $NAMESPACE logs $POD` and rate(istio_requests_total[5m]); the token bucket refills."
     assert redact(text) == text
+
+
+CORPUS = [json.loads(line) for line in (ROOT / "data" / "eval" / "secrets.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_secret_of_the_corpus_is_removed():
+    """Realistic pastes (env files, manifests, shell history, headers, Korean chat): 200+ secrets of 60+ kinds."""
+    secrets = [c for c in CORPUS if not c.get("keep")]
+    assert len(secrets) >= 100 and len({c["kind"] for c in secrets}) >= 50
+    leaked = [(c["kind"], c["text"]) for c in secrets if c["secret"] in redact(c["text"])]
+    assert not leaked
+
+
+def test_ordinary_operational_text_survives():
+    """Trace ids, git SHAs, UUIDs, digests, PromQL, kubectl, prose about passwords: untouched."""
+    keep = [c for c in CORPUS if c.get("keep")]
+    assert len(keep) >= 50
+    changed = [(c["kind"], c["text"], redact(c["text"])) for c in keep if redact(c["text"]) != c["text"]]
+    assert not changed

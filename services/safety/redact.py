@@ -60,6 +60,33 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
     ),
     ("TELEGRAM_BOT_TOKEN", re.compile(r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b"), 0),
     ("SLACK_WEBHOOK", re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+"), 0),
+    ("WEBHOOK", re.compile(r"https://(?:discord(?:app)?\.com|[\w.-]*webhook\.office\.com)/api/webhooks/\d+/([A-Za-z0-9_-]+)"), 1),
+    # htpasswd / crypt hashes: apr1, bcrypt, md5/sha crypt ($$ in compose files), {SHA}
+    ("PASSWORD_HASH", re.compile(r"\$\$?(?:apr1|2[abxy]|1|5|6)\$\$?[./A-Za-z0-9$]{8,}|\{SHA\}[A-Za-z0-9+/]{20,}=*"), 0),
+    # ~/.pgpass: host:port:database:user:password
+    ("PGPASS", re.compile(r"^[^\s:#]+:(?:\d+|\*):[^\s:]+:[^\s:]+:(\S+)$", re.MULTILINE), 1),
+    # What `kubectl get secret ... -o jsonpath=...` prints on the next line.
+    ("K8S_SECRET", re.compile(r"kubectl\s[^\n]*\bget\s+secrets?\b[^\n]*(?:jsonpath|go-template|base64)[^\n]*\n([^\n$#]+)"), 1),
+    # An env entry in a manifest: "- name: DB_PASSWORD" then "value: ..."
+    (
+        "SECRET",
+        re.compile(
+            r"(?i)name:\s*[\"']?[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|credentials?)[A-Za-z0-9_.-]*[\"']?\s*\n"
+            r"\s*value:\s*[\"']?([^\s\"']+)"
+        ),
+        1,
+    ),
+    (
+        "CLI_PASSWORD",
+        re.compile(
+            r"""(?x)
+            \b(?:docker|podman|nerdctl|helm|oras|skopeo|buildah|sshpass|redis-cli|mongo(?:sh)?|rabbitmqctl)\b[^\n|;&]*?
+            \s(?:-p|-a|--pass(?:word)?|--auth)[=\s]+["']?([^\s"']+)"""
+        ),
+        1,
+    ),
+    ("CLI_PASSWORD", re.compile(r"(?:^|\s)(?:-u|--user)[=\s]+[\"']?[^\s:\"']+:([^\s\"']+)"), 1),
+    ("COOKIE", re.compile(r"(?:^|\s)(?:-b|--cookie)[=\s]+[\"']?([^\s\"']*=[^\s\"']+)"), 1),
     ("AZURE_KEY", re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|sig)=([A-Za-z0-9+/%=]{16,})"), 1),
     ("CONNECTION_STRING", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]*:([^\s@/]+)@", re.IGNORECASE), 1),
     (
@@ -71,7 +98,7 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
         1,
     ),
     ("BEARER_TOKEN", re.compile(r"(?i)\b(?:bearer|token)\s+([A-Za-z0-9._~+/=-]{16,})"), 1),
-    ("COOKIE", re.compile(r"(?i)\b(?:set-)?cookie\s*:\s*([^\r\n]+)"), 1),
+    ("COOKIE", re.compile(r"(?i)\b(?:set-)?cookie[\"']?\s*:\s*[\"']?([^\r\n\"']+)"), 1),
     (
         "API_KEY_HEADER",
         re.compile(
@@ -87,7 +114,7 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
             r"""(?x)
         (?:^|\s)(?:
             -p(?!\s)(?=\S*[A-Za-z0-9])([^\s]{3,})        # mysql -pPASS (no space)
-          | --password[=\s]+["']?([^\s"']{3,})          # --password=PASS, --password PASS
+          | --[a-z-]*(?:password|passwd|secret|token|account-key|access-key|api-key|sas)[=\s]+["']?([^\s"'-][^\s"']{2,})
           | -P\s+["']?([^\s"']{3,})(?=.*\b(?:redis-cli|sshpass)\b)
         )"""
         ),
@@ -100,13 +127,16 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
         (?<![A-Za-z0-9])
         [A-Za-z0-9_.-]*?                         # DB_, PG, MYSQL_ROOT_, spring.datasource.
         (?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key
-          |client[_-]?secret|auth[_-]?token|credentials?|secret[_-]?key|signing[_-]?key|encryption[_-]?key)
-        (?:[_.-][A-Za-z0-9]+)*                   # _ID is not excluded: AWS_SECRET_ACCESS_KEY
-        ["']?\s*(?::|=|=>|:=)\s*["']?
-        (?!\$\{|\$\(|\{\{|<|\[REDACTED)          # placeholders stay
-        ([^\s"',;`]{3,})"""
+          |client[_-]?secret|auth[_-]?token|credentials?|secret[_-]?key|signing[_-]?key|encryption[_-]?key
+          |app[_-]?key|application[_-]?key|account[_-]?key)
+        (?![_.-]?(?:ttl|seconds|secs|minutes|length|len|header|store|file|path|dir|name|type|url|uri|enabled
+          |expiry|expires|expiration|ref|count|min|max|policy|rotation|rotator|id\b))
+        (?:[_.-][A-Za-z0-9]+)*                   # AWS_SECRET_ACCESS_KEY, SECRET_KEY_BASE
+        ["']?\s*(?P<sep>=>|:=|=|:|,)\s*["']?      # KEY=, key: , "key": , define('KEY', '...')
+        (?!\$\{|\$\(|\$[A-Za-z_]|%[A-Za-z_]+%|\{\{|<|\(|\[REDACTED)   # placeholders and references stay
+        (?P<value>[^\s"',;`]{3,})"""
         ),
-        1,
+        -2,
     ),
     (
         "SECRET",
@@ -133,6 +163,8 @@ def _replace(pattern: re.Pattern[str], kind: str, group: int) -> Callable[[str],
         def one(m: re.Match[str]) -> str:
             if group == 0:
                 return mark
+            if group == -2:
+                return _assignment(m, mark)
             index = group if group > 0 else next((i for i in range(1, (m.lastindex or 0) + 1) if m.group(i)), 0)
             if not index or m.group(index) is None:
                 return m.group(0)
@@ -142,6 +174,20 @@ def _replace(pattern: re.Pattern[str], kind: str, group: int) -> Callable[[str],
         return pattern.sub(one, text)
 
     return sub
+
+
+# A key that ends in the secret word: "password:", "db_password:", "client-secret:".
+_SECRET_WORD = re.compile(r"(?i)^[\"']?[A-Za-z0-9_.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|apikey)[\"']?\s*[:,]")
+
+
+def _assignment(m: re.Match[str], mark: str) -> str:
+    """KEY=value always goes; after ':' or ',' (logs, YAML) the value must look like a secret,
+    or the key end in the secret word: "db_password: hunter", not "secret-rotator: rotation"."""
+    value = m.group("value")
+    if m.group("sep") in (":", ",") and not _SECRET_WORD.match(m.group(0)) and re.fullmatch(r"[A-Za-z]+", value):
+        return m.group(0)
+    start, end = m.start("value") - m.start(0), m.end("value") - m.start(0)
+    return m.group(0)[:start] + mark + m.group(0)[end:]
 
 
 _PASSES = [_replace(pattern, kind, group) for kind, pattern, group in _RULES]
