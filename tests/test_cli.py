@@ -1,12 +1,13 @@
 """`oncall status` and `oncall demo export` as a user runs them."""
 
 import json
+import subprocess
 from datetime import timedelta
 
 import pytest
 
 from services.timewindow import iso
-from tests.conftest import ANCHOR, oncall
+from tests.conftest import ANCHOR, ROOT, oncall
 
 
 def status_json(*args, env=None):
@@ -104,3 +105,11 @@ def test_demo_export_writes_openmetrics(tmp_path, anchor):
     assert text.startswith("# TYPE istio_requests counter") and text.endswith("# EOF\n")
     last_ts = max(int(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("istio_requests_total"))
     assert last_ts == int(anchor.timestamp())
+
+
+def test_make_run_listens_on_loopback_unless_the_operator_chooses():
+    """There is no sign-in without [auth]: the headline command must not listen on every interface."""
+    plan = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "--server.address 127.0.0.1" in plan
+    chosen = subprocess.run(["make", "-n", "run", "ADDRESS=0.0.0.0"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "--server.address 0.0.0.0" in chosen

@@ -256,3 +256,18 @@ def test_a_yaml_alias_bomb_or_a_link_outside_skips_that_file_only(tmp_path, embe
     reasons = {s.path: s.reason for s in report.skipped}
     assert "aliases" in reasons["Bomb.md"] and reasons["Leak.md"] == "a link to a file outside the runbook folder"
     assert report.documents == 1 and index.search("root bash", 3)[0].source == "Good.md"
+
+
+def test_a_remote_embedder_gets_redacted_text_and_no_internal_runbook(tmp_path):
+    """With ONCALL_EMBEDDER=openai the chunks leave the machine: secrets first go, internal runbooks stay home."""
+    public, private = tmp_path / "public", tmp_path / "private"
+    write(public / "Db.md", "# DbDown\n\n## Diagnosis\n\nConnect with PGPASSWORD=Sup3rS3cret! psql -h db.internal\n")
+    write(private / "Vault.md", "# VaultSealed\n\n## Mitigation\n\nUnseal with the key in the team safe, room 4F.\n")
+    with fake_openai() as fake:
+        remote = OpenAIEmbedder("text-embedding-3-small", "sk-test", fake.url)
+        index, _ = KnowledgeIndex.build([Root(public), Root(private, internal=True)], tmp_path / "kb", remote)
+        index.search("token=ghp_abcdefghijklmnopqrstuvwxyz0123456789 db down", 3)
+        sent = json.dumps([r["body"] for r in fake.requests])
+    assert "Sup3rS3cret!" not in sent and "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in sent
+    assert "DbDown" in sent and "team safe" not in sent  # the internal runbook was never sent
+    assert index.search("unseal vault team safe", 1)[0].source == "Vault.md"  # still found, by BM25
