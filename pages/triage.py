@@ -7,14 +7,15 @@ from components.confirm import slack_post
 from components.state import current_view
 from services.assistant.logfiles import LogAccessError, read_server_log
 from services.assistant.offline import language
-from services.assistant.triage import group_errors, suggest
+from services.assistant.triage import group_errors, line_ranges, suggest
 from services.safety.markup import escape_markdown, without_images
 
 view = current_view()
 st.title("Error-log triage")
 st.caption(
-    "Error lines are picked by pattern and grouped into templates (timestamps, ids, addresses and numbers "
-    "masked). Each group gets a suggested fix from the runbooks, with citations."
+    "Errors are picked by each line's own level (or a 5xx, or the failure it reports), a stack trace stays with "
+    "its message, and events are grouped into templates (times, ids, hosts, names and numbers masked). "
+    "Each group gets a suggested fix from the runbooks, with citations."
 )
 
 pasted = st.text_area("Paste log lines", key="triage_text", height=180)
@@ -47,7 +48,8 @@ if text.strip():
     lang = language(text[:2000] + pasted)
     st.subheader(f"{len(groups)} error group{'' if len(groups) == 1 else 's'}")
     for i, group in enumerate(groups[:20]):
-        with st.expander(f"{group.count}× {group.template[:120]}", expanded=i < 3):
+        with st.expander(f"{group.count}× [{group.level}] {group.template[:120]}", expanded=i < 3):
+            st.caption(f"lines {line_ranges(group.lines)}")
             st.code(group.sample, language=None)
             suggest(group, index, model, lang)
             st.markdown(f"**Suggested fix** ({escape_markdown(group.mode)})\n\n{without_images(group.suggestion)}")

@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     back.add_argument("version", type=int)
     back.add_argument("--author", required=True)
 
+    tri = sub.add_parser("triage", help="group a log file's error lines into events, each with a fix from the runbooks")
+    tri.add_argument("file", type=Path, help="a log file (- for standard input)")
+    tri.add_argument("--all-lines", action="store_true", help="group every line, not only the errors")
+    tri.add_argument("--json", action="store_true", help="print JSON")
+    tri.add_argument(
+        "--post-slack", action="store_true", help="post each group to SLACK_WEBHOOK_URL (this flag is the confirmation)"
+    )
+
     route = sub.add_parser("route", help="what a question asks about and for which window (JSON)")
     route.add_argument("text", nargs="?", help="the question")
     route.add_argument("--now", metavar="ISO", help="the time the question is asked (default: now)")
@@ -405,6 +413,39 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _triage(args: argparse.Namespace, settings: Settings) -> int:
+    from services.assistant.offline import language
+    from services.assistant.triage import group_lines, line_ranges, suggest
+    from services.integrations.slack import SlackError, post
+
+    if args.post_slack and not settings.integrations.slack_webhook_url:
+        raise ConfigError("--post-slack needs SLACK_WEBHOOK_URL")
+    raw = sys.stdin.buffer.read() if str(args.file) == "-" else args.file.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    runtime = _runtime(settings)
+    groups = [suggest(g, runtime.index, runtime.model, language(text[:2000])) for g in group_lines(text, args.all_lines)]
+    if args.json:
+        print(json.dumps({"groups": [g.to_dict() for g in groups]}, ensure_ascii=False, indent=2))
+    else:
+        kind = "line groups" if args.all_lines else "error groups"
+        print(f"{len(groups)} {kind}")
+        for g in groups:
+            print(f"\n{g.count}x [{g.level}] {g.template[:200]}\n  lines {line_ranges(g.lines)}")
+            print("  " + g.suggestion.replace("\n", "\n  "))
+    failed = 0
+    for g in groups if args.post_slack else []:
+        try:
+            post(settings.integrations.slack_webhook_url or "", f"{g.count}× {g.template[:150]}", g.suggestion, _links(g))
+        except SlackError as exc:
+            failed += 1
+            print(f"oncall: Slack: {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _links(group) -> list[str]:
+    return [s.source + (f" ({s.section})" if s.section else "") for s in group.citations]
+
+
 def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
     from services.sources import openmetrics
     from services.sources.demo_scenario import anchor_for, build_scenario
@@ -432,6 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "eval": _eval,
         "demo": _demo_export,
         "data": _data,
+        "triage": _triage,
     }
     try:
         settings = load_settings()

@@ -104,7 +104,7 @@ class KnowledgeSettings:
     index_dir: Path = PROJECT_ROOT / "var" / "kb"
     runbook_dirs: tuple[Path, ...] = ()
     internal_runbook_dirs: tuple[Path, ...] = ()
-    embedder: str = "local"  # "local" (offline) or "openai"
+    embedder: str = "local"  # "local" (USE, offline), "e5" (multilingual-e5-small, offline, slower builds) or "openai"
     embedding_model: str = "text-embedding-3-small"
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
@@ -266,8 +266,8 @@ def _model(read: _Reader) -> ModelSettings | None:
 
 def _knowledge(read: _Reader, data_dir: Path) -> KnowledgeSettings:
     embedder = (read.text("ONCALL_EMBEDDER") or "local").lower()
-    if embedder not in ("local", "openai"):
-        raise ConfigError(f"ONCALL_EMBEDDER={embedder!r}: use 'local' or 'openai'")
+    if embedder not in ("local", "e5", "openai"):
+        raise ConfigError(f"ONCALL_EMBEDDER={embedder!r}: use 'local', 'e5' or 'openai'")
     index_dir = read.text("ONCALL_INDEX_DIR")
     return KnowledgeSettings(
         index_dir=Path(index_dir).expanduser() if index_dir else data_dir / "kb",

@@ -24,6 +24,8 @@ from services.timewindow import parse_time
 
 SETS = DATA_DIR / "eval"
 KEYS = ("action_type", "from_datetime", "to_datetime")
+# Sets about the bundled runbooks (the onepage collection has its own index: benchmarks/kb.py).
+RETRIEVAL_SETS = {"retrieval.jsonl": "file", "retrieval_sections.jsonl": "section"}
 log = logging.getLogger(__name__)
 
 
@@ -61,11 +63,15 @@ def run(sets: Path, runtime: Runtime, now: datetime) -> EvalReport:
         else:
             failures.append(f"router: {case['q']!r} -> {got}")
     router_by_category = {c: {"right": r, "cases": n, "accuracy": r / n} for c, (r, n) in sorted(by_category.items())}
-    retrieval_cases = load_cases(sets / "retrieval.jsonl")
     retrieval = {}
-    for lang in sorted({c["lang"] for c in retrieval_cases}):
-        s = score(index, [c for c in retrieval_cases if c["lang"] == lang])
-        retrieval[lang] = {"cases": s.cases, "recall_at_1": s.recall_at_1, "recall_at_5": s.recall_at_5, "mrr": s.mrr}
+    for name, level in RETRIEVAL_SETS.items():  # file-level, then section-level over the same runbooks
+        if not (sets / name).is_file():
+            continue
+        retrieval_cases = load_cases(sets / name)
+        for lang in sorted({c["lang"] for c in retrieval_cases}):
+            s = score(index, [c for c in retrieval_cases if c["lang"] == lang])
+            key = lang if level == "file" else f"{lang} (sections)"
+            retrieval[key] = {"cases": s.cases, "recall_at_1": s.recall_at_1, "recall_at_5": s.recall_at_5, "mrr": s.mrr}
     answer_cases = load_cases(sets / "answers.jsonl")
     found = total = 0
     grades = []

@@ -390,8 +390,8 @@ def _tokens_for(group: str, text: str) -> list[Token]:
         day_text, clock_text = re.split(r"[t\s]+", text, maxsplit=1)
         y, mo, d = (int(x) for x in day_text.split("-"))
         clock = _en_clock(clock_text)
-        day = [tok(Kind.DAY, DayRef(year=y, month=mo, day=d))]
-        return day + ([tok(Kind.CLOCK, Clock(clock.hour, clock.minute, True))] if clock else [])
+        dated = [tok(Kind.DAY, DayRef(year=y, month=mo, day=d))]
+        return dated + ([tok(Kind.CLOCK, Clock(clock.hour, clock.minute, True))] if clock else [])
     if group == "iso_date":
         y, mo, d = (int(x) for x in re.split(r"[-/.]", text))
         return [tok(Kind.DAY, DayRef(year=y, month=mo, day=d))]

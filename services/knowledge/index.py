@@ -24,18 +24,38 @@ import numpy as np
 from services.config import DATA_DIR, KnowledgeSettings
 from services.knowledge.chunks import Chunk, alert_names, chunk_document
 from services.knowledge.documents import KnowledgeError, Root, Skipped, scan_all
-from services.knowledge.embedders import BATCH, Embedder
-from services.knowledge.lexical import expand, tokens
+from services.knowledge.embedders import BATCH, Embedder, query_vector
+from services.knowledge.intents import question_intents, section_kind
+from services.knowledge.lexical import HANGUL, expand, tokens
 from services.timewindow import iso, utcnow
 
-FORMAT = 1
+FORMAT = 2  # 2: sections carry their heading's alert; small parents merged into children
 BUNDLED_ROOTS = [DATA_DIR / "runbooks", DATA_DIR / "vendor" / "prometheus-operator-runbooks"]
 CANDIDATES = 100  # per retriever, before fusion
 RRF_K = 20  # rank fusion constant: small, so first places weigh clearly more
 ALERT_BOOST = 1.0  # a runbook about an alert the query names goes first
 MENTION_BOOST = 0.05
 
+TOPICS = 10  # topics whose sections are ranked
+# The dense ranker's fusion weight (BM25's is the share of the question's words it knows). On the
+# section dev sets (benchmarks/kb.py) USE alone ranks the right section first less often than BM25
+# alone; at 0.6 the mean section R@1 over both sets and languages is .81 (1.0: .79), R@5 .93 (.95).
+DENSE_WEIGHT = 0.6
+DECAY = 0.8  # a topic's second section scores 0.8 of its first, the third 0.64...
+
 Progress = Callable[[int, int, str], None]
+Section = tuple[str, str, str]  # root, path, heading path
+Topic = tuple[str, str, tuple[str, ...]]  # root, path, the alert(s) it is about
+
+
+def _section(chunk: Chunk) -> Section:
+    return (chunk.root, chunk.path, chunk.section)
+
+
+def _topic(chunk: Chunk) -> Topic:
+    """A runbook, or the part of a page about one alert (a page with a section per alert)."""
+    return (chunk.root, chunk.path, tuple(chunk.primary_alerts))
+
 
 # One query at a time: FAISS's OpenMP threads only contend with numpy's on a small machine
 # (measured on 2 cores: p95 of a 10k-chunk search 23.7 ms with the default threads, 4.6 ms with one).
@@ -115,6 +135,9 @@ class KnowledgeIndex:
     _bm25: bm25s.BM25 | None = field(default=None, repr=False)
     _vocabulary: set[str] = field(default_factory=set, repr=False)
     _alerts: dict[str, str] = field(default_factory=dict, repr=False)
+    _hangul_vocabulary: bool = field(default=False, repr=False)
+    _first: dict[Section, int] = field(default_factory=dict, repr=False)  # a section's first chunk
+    _members: dict[Topic, list[Section]] = field(default_factory=dict, repr=False)
 
     # --- building -------------------------------------------------------------------------------
 
@@ -295,8 +318,10 @@ class KnowledgeIndex:
     def _lexical(self) -> bm25s.BM25:
         if self._bm25 is None:
             # The title counts twice: a runbook's name says what it is about better than its body.
-            corpus = [tokens(c.title) + tokens(c.text) for c in self.chunks]
+            # The section's own heading counts twice too: it says which part of the runbook this is.
+            corpus = [tokens(c.title) + tokens(c.section.split(" > ")[-1]) + tokens(c.text) for c in self.chunks]
             self._vocabulary = {t for doc in corpus for t in doc}
+            self._hangul_vocabulary = any(HANGUL.match(t) for t in self._vocabulary)
             self._bm25 = bm25s.BM25()
             self._bm25.index(corpus, show_progress=False)
             for chunk in self.chunks:
@@ -320,45 +345,85 @@ class KnowledgeIndex:
         return found
 
     def search(self, query: str, k: int = 5, include_internal: bool = True) -> list[Hit]:
-        """The best chunk of each of the `k` most relevant runbooks."""
+        """The `k` most relevant sections, each as its best chunk; a runbook may give several.
+
+        Two levels, as people read runbooks: first which topic (a runbook, or in a page with a
+        section per alert, that alert's section), then which of its sections. Each ranker ranks
+        chunks; a section ranks where its best chunk does and the rankings are fused by
+        reciprocal rank. A topic scores as its best section (plus a boost when the question names
+        its alert). Within a topic, sections of the kind the question asks for (the fix, the
+        checks, the impact) come first, then by their own score; a topic's later sections count
+        less (DECAY), so the top five mix topics instead of listing one runbook.
+        """
         if not self.chunks or not query.strip():
             return []
         allowed = (lambda c: True) if include_internal else (lambda c: c.visibility != "internal")
-        named = self.named_alerts(query)
-        scores: dict[tuple[str, str], float] = {}
-        best_chunk: dict[tuple[str, str], int] = {}
+        own: dict[Section, float] = {}
+        best: dict[Section, tuple[float, int]] = {}  # section -> (its best single share, that chunk)
+        topics: dict[Topic, float] = {}
         for ranking, weight in self._rankings(expand(query)):
-            seen: set[tuple[str, str]] = set()
+            seen: set[Section] = set()
+            seen_topics: set[Topic] = set()
             for pos in ranking:
                 chunk = self.chunks[pos]
-                doc = (chunk.root, chunk.path)
-                if doc in seen or not allowed(chunk):
+                key, topic = _section(chunk), _topic(chunk)
+                if not allowed(chunk):
                     continue
-                seen.add(doc)
-                best_chunk.setdefault(doc, pos)
-                scores[doc] = scores.get(doc, 0.0) + weight / (RRF_K + len(seen))
-        for doc, pos in best_chunk.items():
-            chunk = self.chunks[pos]
-            if named & set(chunk.primary_alerts):
-                scores[doc] += ALERT_BOOST
-            elif named & set(chunk.alerts):
-                scores[doc] += MENTION_BOOST
-        ranked = sorted(scores, key=lambda d: (-scores[d], best_chunk[d]))[:k]
-        return [self._hit(best_chunk[d], scores[d]) for d in ranked]
+                if topic not in seen_topics:  # a topic ranks where its best chunk does
+                    seen_topics.add(topic)
+                    topics[topic] = topics.get(topic, 0.0) + weight / (RRF_K + len(seen_topics))
+                if key in seen:
+                    continue
+                seen.add(key)
+                share = weight / (RRF_K + len(seen))
+                own[key] = own.get(key, 0.0) + share
+                if key not in best or share > best[key][0]:
+                    best[key] = (share, pos)
+        named, wants = self.named_alerts(query), question_intents(query)
+        if named:
+            mentioned = {_topic(self.chunks[pos]) for _, pos in best.values() if named & set(self.chunks[pos].alerts)}
+            for topic in topics:
+                if named & set(topic[2]):
+                    topics[topic] += ALERT_BOOST
+                elif topic in mentioned:
+                    topics[topic] += MENTION_BOOST
+        ranked_topics = sorted(topics, key=lambda t: -topics[t])[: max(k, TOPICS)]
+        scored: list[tuple[float, int, float]] = []  # (score, chunk, shown score)
+        for topic in ranked_topics:
+            members = self._topic_sections(topic, allowed)
+            members.sort(key=lambda key: (-(section_kind(key[2]) in wants), -own.get(key, 0.0), self._first[key]))
+            for j, key in enumerate(members[:k]):
+                pos = best[key][1] if key in best else self._first[key]
+                scored.append((topics[topic] * DECAY**j, pos, topics[topic] * DECAY**j))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [self._hit(pos, shown) for _, pos, shown in scored[:k]]
+
+    def _topic_sections(self, topic: Topic, allowed: Callable[[Chunk], bool]) -> list[Section]:
+        """Every section of a topic, in page order."""
+        if not self._first:
+            for pos, chunk in enumerate(self.chunks):
+                self._first.setdefault(_section(chunk), pos)
+                self._members.setdefault(_topic(chunk), [])
+                if _section(chunk) not in self._members[_topic(chunk)]:
+                    self._members[_topic(chunk)].append(_section(chunk))
+        return [key for key in self._members.get(topic, []) if allowed(self.chunks[self._first[key]])]
 
     def _rankings(self, query: str) -> list[tuple[list[int], float]]:
         """Chunk rankings of the dense and the BM25 retriever, each with its fusion weight.
 
-        Documents are fused by reciprocal rank of their best chunk. BM25 is weighted by how much
-        of the query it knows: a Korean question about English runbooks shares few words with
-        them, its BM25 ranking is noise, and an equal-weight fusion would drown the dense one.
+        BM25 is weighted by the share of the query's words it could know that it does know: a
+        Korean question about English runbooks shares no Hangul with them, so only its English
+        words (product and alert names, a pasted log line, the glossary's translations) count,
+        and a question made of words the runbooks never use leaves BM25 out.
         """
         n = min(CANDIDATES, len(self.chunks))
-        vector = self.embedder.embed([query])
+        vector = query_vector(self.embedder, query)
         _, dense_ids = self.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), n)
-        rankings = [([int(p) for p in dense_ids[0] if p >= 0], 1.0)]
-        query_tokens = tokens(query)
+        rankings = [([int(p) for p in dense_ids[0] if p >= 0], DENSE_WEIGHT)]
         bm25 = self._lexical()
+        query_tokens = tokens(query)
+        if not self._hangul_vocabulary:
+            query_tokens = [t for t in query_tokens if not HANGUL.match(t)]
         known = [t for t in query_tokens if t in self._vocabulary]
         if known:
             lexical = bm25.get_scores(known)

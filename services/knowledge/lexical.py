@@ -21,10 +21,37 @@ STOP = set(
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+|[\uac00-\ud7a3]+")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+# Words ops people write both in full and cut short: one token for both, in runbooks and questions.
+SHORT_FORMS = {
+    "maximum": "max",
+    "maxed": "max",
+    "minimum": "min",
+    "configuration": "config",
+    "configurations": "config",
+    "authentication": "auth",
+    "certificate": "cert",
+    "certificates": "cert",
+    "database": "db",
+    "databases": "db",
+    "kubernetes": "k8s",
+    "memory": "mem",
+    "directory": "dir",
+    "directories": "dir",
+    "information": "info",
+    "connection": "conn",
+    "connections": "conn",
+    "utilization": "usage",
+    "utilisation": "usage",
+    "percentage": "percent",
+}
 
 
 def _stem(word: str) -> str:
+    if word in SHORT_FORMS:
+        return SHORT_FORMS[word]
     for suffix, keep in (("ing", 4), ("ies", 3), ("es", 4), ("ed", 4), ("s", 3)):
         if word.endswith(suffix) and len(word) - len(suffix) >= keep and not word.endswith("ss"):
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
@@ -34,7 +61,7 @@ def _stem(word: str) -> str:
 def tokens(text: str) -> list[str]:
     out: list[str] = []
     for word in _WORD.findall(text):
-        if _HANGUL.match(word):
+        if HANGUL.match(word):
             out.append(word)
             out.extend(word[i : i + 2] for i in range(len(word) - 1) if len(word) > 2)
             continue
@@ -62,7 +89,11 @@ def glossary() -> tuple[tuple[str, str], ...]:
 
 def expand(query: str) -> str:
     """The query plus the English of the Korean ops terms in it."""
-    if not _HANGUL.search(query):
+    if not HANGUL.search(query):
         return query
-    extra = [en for ko, en in glossary() if ko in query]
+    extra, rest = [], query
+    for ko, en in glossary():  # longest first; a term inside a longer matched one is not added again
+        if ko in rest:
+            extra.append(en)
+            rest = rest.replace(ko, " ")
     return f"{query} {' '.join(extra)}" if extra else query
