@@ -65,6 +65,7 @@ _LEVEL_WORD = re.compile(
 _KEYED_LEVEL = re.compile(
     r"""(?:\blevel|\blvl|\bseverity|"level"|"lvl"|"severity")["']?\s*[=:]\s*["']?([A-Za-z]+)""", re.IGNORECASE
 )
+_LETTER_SEVERITY = re.compile(r'"s"\s*:\s*"([DIWEF])\d?"')
 _KLOG = re.compile(r"^([IWEF])\d{4}\s+\d{2}:\d{2}:\d{2}")
 _REDIS = re.compile(r"^\d+:[XCSM]\s+.*?\d{2}:\d{2}:\d{2}\.\d+\s+([.\-*#])\s")
 _REDIS_LEVELS = {".": "debug", "-": "debug", "*": "info", "#": "warning"}
@@ -84,7 +85,8 @@ _FAILURE = re.compile(
 )
 # Lines that start an event of their own even without a header.
 _OWN_RECORD = re.compile(
-    r"^(?:panic:|fatal error|Exception in thread|Traceback \(most recent call last\):|<--- Last few GCs)", re.IGNORECASE
+    r"^(?:panic:|fatal error|Exception in thread|Traceback \(most recent call last\):|<--- Last few GCs|-- .* --$)",
+    re.IGNORECASE,
 )
 # The exception a trace reports: Java's first, Python's last line ("KeyError: 'x'").
 _EXCEPTION_LINE = re.compile(
@@ -94,9 +96,13 @@ _EXCEPTION_LINE = re.compile(
 _SECONDARY = re.compile(r"\b(?:DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION):\s")
 # Lines that continue the record above: frames, causes, dumps.
 _CONTINUATION = re.compile(
-    r"^(?:\s+\S|at\s|Caused by:|\.\.\.\s*\d+\s+more|goroutine\s+\d+\s+\[|created by\s|[\w./]+\.go:\d+|\S+\(.*\)$|\}$|\]$)"
+    r"^(?:\s+\S|at\s|Caused by:|\.\.\.\s*\d+\s+more|goroutine\s+\d+\s+\[|created by\s|[\w./]+\.go:\d+|\S+\(.*\)$|\}$|\]$"
+    r"|\[signal\s|[\w/.-]+\.(?:rb|py|js|ts|cs|java):\d+)"
 )
 _CHAINED = re.compile(r"^(?:During handling of the above exception|The above exception was the direct cause)")
+_REQUEST_TAG = re.compile(r"^\[[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\]\s?")
+# journald's "-- Boot ... --", "-- Logs begin at ... --": markers, not events of the service.
+_MARKER = re.compile(r"^-- .* --$")
 _KUBECTL_PREFIX = re.compile(r"^\[(?:pod|deployment|statefulset|job)/[^\]]+\]\s")
 
 
@@ -133,21 +139,47 @@ def starts_like_header(line: str) -> bool:
     )
 
 
+def _source(line: str) -> tuple[str, str]:
+    """(who wrote the line, what it says): kubectl's pod tag, syslog's host and process, a request id.
+
+    Continuation lines under journald or a request-tagged logger carry the same prefix as the
+    line that starts their record; without it they read like any other line.
+    """
+    prefix, rest = strip_prefix(line)
+    syslog = _SYSLOG_HEAD.match(rest)
+    if syslog:
+        tag = rest[syslog.start(1) : rest.index(":", syslog.end()) + 1] if ":" in rest[syslog.end() :] else ""
+        rest = rest[syslog.end() + len(tag) - len(syslog.group(1)) - 1 :].lstrip() if tag else rest
+        prefix += tag
+    request = _REQUEST_TAG.match(rest)
+    if request:
+        prefix += request.group(0)
+        rest = rest[request.end() :]
+    return prefix, rest
+
+
 def records(lines: list[str]) -> list[Record]:
-    """Lines grouped into records: a continuation joins the record above it."""
+    """Lines grouped into records: a continuation joins the record above it; table rows stand alone."""
+    table = table_layout(lines)
     leading = [line for line in lines if line.strip() and not _CONTINUATION.match(line) and not _EXCEPTION_LINE.match(line)]
     mostly_headed = sum(starts_like_header(line) for line in leading) >= 0.5 * max(1, len(leading))
     out: list[Record] = []
+    tags: list[str] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        _, rest = strip_prefix(line)
-        joins = bool(out) and _continues(rest, starts_like_header(line), out[-1] if out else None, mostly_headed)
+        tag, body = _source(line)
+        previous = out[-1] if out and number not in table and not _TABLE_HEADER.match(line) else None
+        if previous is not None and tag and tag == tags[-1] and tag != strip_prefix(line)[0]:
+            joins = not body.strip() or _continues(body, starts_like_header(body), previous, False)  # same writer
+        else:
+            joins = previous is not None and _continues(strip_prefix(line)[1], starts_like_header(line), previous, mostly_headed)
         if joins:
             out[-1].lines.append(number)
             out[-1].text.append(line)
         else:
             out.append(Record(number, [number], [line]))
+            tags.append(tag)
     return out
 
 
@@ -178,6 +210,9 @@ def level_of(line: str) -> str | None:
     m = _KEYED_LEVEL.search(rest[:400])
     if m and m.group(1).lower() in LEVELS:
         return LEVELS[m.group(1).lower()]
+    m = _LETTER_SEVERITY.search(rest[:200])  # MongoDB's "s":"W"
+    if m:
+        return {"D": "debug", "I": "info", "W": "warning", "E": "error", "F": "critical"}[m.group(1)]
     head = TIMESTAMP.sub(" ", rest[:160], count=2)
     for word in _LEVEL_WORD.finditer(" ".join(head.split()[:8])):  # a level among the header's first words
         found = word.group(1)
@@ -201,11 +236,13 @@ def is_error(record: Record) -> bool:
     if status is not None:
         return status >= 500
     _, rest = strip_prefix(line)
+    if _MARKER.match(rest):
+        return False
     if _OWN_RECORD.match(rest):
         return True
-    if level in ("debug", "info"):
-        return False
-    return bool(_FAILURE.search(rest))  # warnings and lines without a level: what they report
+    if level is not None:
+        return False  # debug, info and warning: the log's own level says it is not an error
+    return bool(_FAILURE.search(rest))  # no level: what the line reports
 
 
 # --- templates ------------------------------------------------------------------------------------
@@ -232,6 +269,8 @@ def table_layout(lines: list[str]) -> dict[int, list[tuple[str, int, int]]]:
     for number, line in enumerate(lines, 1):
         if _TABLE_HEADER.match(line):
             current = _columns(line)
+        elif not line.strip() or TIMESTAMP.match(strip_prefix(line)[1]):
+            current = None  # a blank line or a timestamped log line ends the table
         elif current is not None:
             layout[number] = current
     return layout
