@@ -73,6 +73,7 @@ class AlertSettings:
     """Thresholds of the alert analysis: what counts as flapping and as likely false."""
 
     flap_min_transitions: int = 6
+    flap_span_minutes: float = 60.0  # ... within this long: flapping is rapid change
     false_alert_max_minutes: float = 5.0
     false_alert_min_count: int = 3
 
@@ -236,6 +237,7 @@ def _sources(read: _Reader) -> SourceSettings:
 def _alerts(read: _Reader) -> AlertSettings:
     return AlertSettings(
         flap_min_transitions=int(read.number("ONCALL_FLAP_MIN_TRANSITIONS", 6, int)),
+        flap_span_minutes=read.number("ONCALL_FLAP_SPAN_MINUTES", 60.0),
         false_alert_max_minutes=read.number("ONCALL_FALSE_ALERT_MAX_MINUTES", 5.0),
         false_alert_min_count=int(read.number("ONCALL_FALSE_ALERT_MIN_COUNT", 3, int)),
     )

@@ -52,17 +52,25 @@ def test_alert_spanning_both_window_edges_is_firing_and_never_flaps():
     assert analysis.flapping(intervals, WINDOW, min_transitions=1).empty  # no state change inside the window
 
 
-def test_flapping_counts_transitions_inside_the_window_only():
-    # Six 5-minute firings 15 minutes apart: 12 transitions.
+def test_flapping_is_rapid_change_within_a_sliding_hour():
+    # Six 5-minute firings 15 minutes apart (10..90): 12 changes, at most 9 of them in any hour.
     flaps = [row("Flappy", 10 + 15 * i, 15 + 15 * i) for i in range(6)]
     steady = row("Steady", 5, 100)
     intervals = frame(*flaps, steady)
     found = analysis.flapping(intervals, WINDOW, min_transitions=6)
     assert found["alertname"].tolist() == ["Flappy"]
-    assert found["transitions"].iloc[0] == 12
+    assert found["transitions"].iloc[0] == 9
     hint = found["hint"].iloc[0]
     assert "keep_firing_for: 15m" in hint  # 1.5 x the 10 minute gap
-    assert analysis.flapping(intervals, WINDOW, min_transitions=13).empty  # threshold is configurable
+    assert analysis.flapping(intervals, WINDOW, min_transitions=10).empty  # threshold is configurable
+    assert analysis.flapping(intervals, WINDOW, min_transitions=10, span_minutes=90)["transitions"].iloc[0] == 12
+
+
+def test_short_firings_spread_over_hours_are_sporadic_not_flapping():
+    day = Window(T0, T0 + timedelta(hours=6))
+    sporadic = frame(row("Sporadic", 10, 12), row("Sporadic", 150, 152), row("Sporadic", 290, 292))
+    assert analysis.flapping(sporadic, day, min_transitions=6).empty  # 6 changes, but at most 2 within an hour
+    assert analysis.flapping(sporadic, day, min_transitions=6, span_minutes=6 * 60)["transitions"].iloc[0] == 6
 
 
 def test_overlapping_series_of_one_alert_are_merged_before_counting():

@@ -27,7 +27,7 @@ def test_status_json_shape_on_the_demo(anchor):
     assert firing["KubePodCrashLooping"]["since"] == iso(anchor - timedelta(minutes=35))
     assert firing["KubePodCrashLooping"]["labels"]["namespace"] == "shop"
     assert [(f["alertname"], f["labels"]["service"]) for f in alerts["flapping"]] == [("IstioP99LatencyHigh", "search")]
-    assert alerts["flapping"][0]["transitions"] >= 12
+    assert alerts["flapping"][0]["transitions"] >= 9  # state changes within its busiest hour
     assert alerts["intervals"] > 10
     latency, errors = report["latency"], report["errors"]
     assert [r["p99_ms"] for r in latency] == sorted((r["p99_ms"] for r in latency), reverse=True)

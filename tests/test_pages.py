@@ -75,9 +75,11 @@ def test_alerts_page_flapping_and_likely_false():
     assert charts(at) == 1
     tables = frames(at)
     flapping = next(t for t in tables if "transitions" in t.columns)
-    # Over a day the repeated short alerts count as flapping too; the search p99 alert flaps most.
+    # Flapping is rapid change: the search p99 alert changes state 10 times within an hour, while
+    # the repeated short alerts spread over the day are only likely false.
     assert flapping["alertname"].iloc[0] == "IstioP99LatencyHigh" and flapping["service"].iloc[0] == "search"
-    assert flapping["transitions"].iloc[0] == 14
+    assert flapping["transitions"].iloc[0] == 10
+    assert "ErrorLogRateHigh" not in set(flapping["alertname"])
     assert "keep_firing_for" in flapping["hint"].iloc[0]
     likely = next(t for t in tables if "count" in t.columns)
     assert {"ErrorLogRateHigh", "KubeContainerRestarted"} <= set(likely["alertname"])
@@ -103,7 +105,8 @@ def test_mesh_page_charts_incidents_and_edges():
     edges = next(t for t in tables if "incident" in t.columns)
     flagged = set(zip(edges[edges["incident"]]["source_workload"], edges[edges["incident"]]["service"], strict=False))
     assert ("cart", "inventory") in flagged and ("payments", "ledger") in flagged
-    assert ("istio-ingressgateway", "frontend") not in flagged
+    assert ("istio-ingressgateway", "frontend") in flagged  # frontend answered 500 while its calls to cart overflowed
+    assert ("frontend", "auth") not in flagged and ("frontend", "catalog") not in flagged
 
 
 def chart_series(at: AppTest) -> list[list[str]]:

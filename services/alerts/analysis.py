@@ -82,20 +82,41 @@ def _annotated(intervals: pd.DataFrame, window: Window) -> pd.DataFrame:
     )
 
 
-def _per_identity(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per alert identity of an `_annotated` frame: transitions and duration statistics."""
+def most_in_span(times: list, span_minutes: float) -> int:
+    """The largest number of `times` inside any span of `span_minutes` (a sliding window)."""
+    ordered = sorted(times)
+    best, first = 0, 0
+    for last, moment in enumerate(ordered):
+        while (moment - ordered[first]).total_seconds() > span_minutes * 60:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def _per_identity(frame: pd.DataFrame, flap_span_minutes: float = 60.0) -> pd.DataFrame:
+    """One row per alert identity of an `_annotated` frame: transitions and duration statistics.
+
+    `transitions` counts state changes within the busiest span of `flap_span_minutes`: flapping
+    is rapid change, and three short firings spread over five hours are sporadic, not flapping.
+    """
     previous_end = frame.groupby(IDENTITY, sort=False)["end"].shift()
-    frame = frame.assign(
-        _gap=(frame["start"] - previous_end).dt.total_seconds() / 60.0,
-        _transitions=frame["_started"].astype(int) + frame["_ended"].astype(int),
-    )
+    frame = frame.assign(_gap=(frame["start"] - previous_end).dt.total_seconds() / 60.0)
+    changes: dict[tuple, list] = {}
+    for *identity, start, end, started, ended in frame[IDENTITY + ["start", "end", "_started", "_ended"]].itertuples(index=False):
+        moments = changes.setdefault(tuple(identity), [])
+        if started:
+            moments.append(start)
+        if ended:
+            moments.append(end)
+    rapid = {key: most_in_span(moments, flap_span_minutes) for key, moments in changes.items()}
+    frame = frame.assign(_transitions=[rapid[tuple(k)] for k in frame[IDENTITY].itertuples(index=False)])
     described = {c: (c, "first") for c in _DESCRIBE if c not in IDENTITY}
     return (
         frame.groupby(IDENTITY, sort=False)
         .agg(
             **described,
             firings=("start", "size"),
-            transitions=("_transitions", "sum"),
+            transitions=("_transitions", "first"),
             firing_minutes=("_minutes", "sum"),
             median_minutes=("_minutes", "median"),
             median_gap_minutes=("_gap", "median"),
@@ -118,11 +139,11 @@ def _round_up_minutes(minutes: float, floor: int = 1) -> int:
     return max(floor, int(math.ceil(minutes)))
 
 
-def flapping(intervals: pd.DataFrame, window: Window, min_transitions: int = 6) -> pd.DataFrame:
-    """Alerts that changed state at least `min_transitions` times inside the window."""
+def flapping(intervals: pd.DataFrame, window: Window, min_transitions: int = 6, span_minutes: float = 60.0) -> pd.DataFrame:
+    """Alerts that changed state at least `min_transitions` times within some `span_minutes`."""
     if intervals.empty:
         return pd.DataFrame(columns=_FLAP_COLUMNS)
-    return _flapping(_per_identity(_annotated(intervals, window)), min_transitions)
+    return _flapping(_per_identity(_annotated(intervals, window), span_minutes), min_transitions)
 
 
 def _flapping(stats: pd.DataFrame, min_transitions: int) -> pd.DataFrame:
@@ -137,7 +158,7 @@ def _flap_hint(row: dict) -> str:
     gap = row["median_gap_minutes"]
     keep = _round_up_minutes(gap * 1.5 if not math.isnan(gap) else row["median_minutes"] * 2, 5)
     return (
-        f"{row['transitions']} state changes ({row['firings']} firings of about "
+        f"{row['transitions']} rapid state changes ({row['firings']} firings of about "
         f"{_minutes_text(row['median_minutes'])}, {_minutes_text(gap) if not math.isnan(gap) else '?'} apart): "
         f"add hysteresis with `keep_firing_for: {keep}m` on the rule, or resolve below a lower "
         f"threshold than the one that fires; if the signal is noisy, compute it over a longer range."
@@ -192,7 +213,13 @@ def _top_offenders(stats: pd.DataFrame, limit: int) -> pd.DataFrame:
 
 
 def analyse(
-    intervals: pd.DataFrame, window: Window, min_transitions: int, max_minutes: float, min_count: int, limit: int = 10
+    intervals: pd.DataFrame,
+    window: Window,
+    min_transitions: int,
+    max_minutes: float,
+    min_count: int,
+    limit: int = 10,
+    span_minutes: float = 60.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """flapping(), likely_false() and top_offenders() at once, merging and grouping only once."""
     if intervals.empty:
@@ -202,7 +229,7 @@ def analyse(
             pd.DataFrame(columns=_OFFENDER_COLUMNS),
         )
     frame = _annotated(intervals, window)
-    stats = _per_identity(frame)
+    stats = _per_identity(frame, span_minutes)
     return _flapping(stats, min_transitions), _likely_false(frame, stats, max_minutes, min_count), _top_offenders(stats, limit)
 
 
@@ -219,7 +246,12 @@ class AlertView:
 
 def analyse_alerts(intervals: pd.DataFrame, window: Window, settings: AlertSettings) -> AlertView:
     noisy, false_alerts, offenders = analyse(
-        intervals, window, settings.flap_min_transitions, settings.false_alert_max_minutes, settings.false_alert_min_count
+        intervals,
+        window,
+        settings.flap_min_transitions,
+        settings.false_alert_max_minutes,
+        settings.false_alert_min_count,
+        span_minutes=settings.flap_span_minutes,
     )
     return AlertView(intervals, firing_now(intervals), noisy, false_alerts, offenders)
 

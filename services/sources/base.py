@@ -15,12 +15,18 @@ import pandas as pd
 from services.timewindow import Window
 
 Grouping = Literal["service", "edge"]
+# Istio writes every request twice: as the caller's sidecar saw it ("source", including the 503s
+# that sidecar made itself: UO, UF, URX, UH, NR...) and as the server's did ("destination").
+# Never add the two; the service-level charts read the destination view.
+Reporter = Literal["destination", "source"]
+REPORTERS: tuple[Reporter, ...] = ("destination", "source")
 QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.99)
 
 SERVICE_KEYS = ["cluster", "namespace", "service"]
 EDGE_KEYS = SERVICE_KEYS + ["source_workload", "source_namespace"]
 QUANTILE_COLUMNS = ["p50", "p90", "p99"]
 TRAFFIC_COLUMNS = ["rps", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]
+FLAG_COLUMNS = EDGE_KEYS + ["response_code", "response_flags", "requests"]
 INTERVAL_COLUMNS = [
     "alertname",
     "labels",
@@ -53,6 +59,7 @@ class SourceError(RuntimeError):
 class Filters:
     clusters: tuple[str, ...] = ()
     namespaces: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()  # destination service names (an investigation's neighbourhood)
 
 
 @dataclass(frozen=True)
@@ -71,17 +78,27 @@ class MetricSource(Protocol):
     def label_values(self, label: Literal["cluster", "namespace"]) -> list[str]:
         """Clusters or namespaces of the mesh's services, sorted."""
 
-    def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+    def mesh_reporters(self) -> list[Reporter]:
+        """The reporters the mesh's request metrics carry (both, as Istio writes them, or one)."""
+
+    def latency_series(
+        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
         """Columns: time, keys_for(by), p50, p90, p99 (ms)."""
 
-    def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+    def traffic_series(
+        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
         """Columns: time, keys_for(by), rps, ratio_5xx, ratio_4xx, ratio_grpc_error."""
 
-    def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+    def latency_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
         """One row per group: keys_for(by), p50, p90, p99 over the whole window."""
 
-    def traffic_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+    def traffic_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
         """One row per group: keys_for(by), requests, rps, ratio_5xx, ratio_4xx, ratio_grpc_error."""
+
+    def flag_summary(self, window: Window, filters: Filters, reporter: Reporter) -> pd.DataFrame:
+        """FLAG_COLUMNS: requests per edge, response code and Envoy response flags over the window."""
 
     def alert_intervals(self, window: Window, filters: Filters) -> pd.DataFrame:
         """Columns INTERVAL_COLUMNS: one row per continuous active period, clipped to the window.

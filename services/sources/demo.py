@@ -10,16 +10,19 @@ import pandas as pd
 
 from services.config import SourceSettings
 from services.sources.base import (
+    FLAG_COLUMNS,
     QUANTILE_COLUMNS,
     QUANTILES,
+    REPORTERS,
     Filters,
     Grouping,
+    Reporter,
     SourceStatus,
     empty_frame,
     keys_for,
     rate_range,
 )
-from services.sources.demo_scenario import DemoData, EdgeSeries, anchor_for, build_scenario
+from services.sources.demo_scenario import DemoData, EdgeSeries, anchor_for, build_scenario, generate
 from services.sources.frames import histogram_quantile, interval_frame, interval_row, traffic_frame
 from services.timewindow import Window, parse_duration, parse_time, utcnow
 
@@ -37,16 +40,30 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 class DemoSource:
     name = "demo"
 
-    def __init__(self, settings: SourceSettings | None = None, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self, settings: SourceSettings | None = None, clock: Callable[[], datetime] | None = None, spec: dict | None = None
+    ):
+        """`spec` replaces the bundled scenario (tests build their own meshes with it)."""
         self.settings = settings or SourceSettings()
         if clock is None and self.settings.demo_now:
             frozen = parse_time(self.settings.demo_now)
             clock = lambda: frozen  # noqa: E731
         self.clock = clock or utcnow
         self.rate_window = parse_duration(self.settings.rate_window)
+        self.spec = spec
+        self._generated: tuple[datetime, DemoData] | None = None
 
     def data(self) -> DemoData:
-        return build_scenario(anchor_for(self.clock()))
+        anchor = anchor_for(self.clock())
+        if self.spec is None:
+            return build_scenario(anchor)
+        if self._generated is None or self._generated[0] != anchor:
+            self._generated = (anchor, generate(self.spec, anchor))
+        return self._generated[1]
+
+    def mesh_reporters(self) -> list[Reporter]:
+        found = {r for s in self.data().edges for r in s.reporters}
+        return [r for r in REPORTERS if r in found]
 
     def status(self) -> SourceStatus:
         data = self.data()
@@ -62,12 +79,14 @@ class DemoSource:
 
     # --- mesh metrics -------------------------------------------------------------------------
 
-    def _selected(self, data: DemoData, filters: Filters) -> list[EdgeSeries]:
+    def _selected(self, data: DemoData, filters: Filters, reporter: Reporter = "destination") -> list[EdgeSeries]:
         return [
             s
             for s in data.edges
             if (not filters.clusters or s.edge.cluster in filters.clusters)
             and (not filters.namespaces or s.edge.namespace in filters.namespaces)
+            and (not filters.services or s.edge.service in filters.services)
+            and reporter in s.reporters
         ]
 
     def _points(self, data: DemoData, window: Window, step: int, back_seconds: int):
@@ -78,10 +97,10 @@ class DemoSource:
         ok = (back >= 0) & (idx < len(data.times))
         return times[ok], idx[ok], back[ok]
 
-    def _grouped(self, filters: Filters, by: Grouping):
+    def _grouped(self, filters: Filters, by: Grouping, reporter: Reporter = "destination"):
         data = self.data()
         groups: dict[tuple[str, ...], list[EdgeSeries]] = {}
-        for s in self._selected(data, filters):
+        for s in self._selected(data, filters, reporter):
             groups.setdefault(_group_key(s, by), []).append(s)
         return data, groups
 
@@ -103,13 +122,15 @@ class DemoSource:
         out = pd.concat(frames, ignore_index=True)[columns]
         return out.dropna(subset=QUANTILE_COLUMNS, how="all").reset_index(drop=True)
 
-    def _codes(self, groups, idx, back, keys, times, divisor: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _codes(
+        self, groups, idx, back, keys, times, divisor: float, reporter: Reporter = "destination"
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Long frames of increases (or rates, per `divisor`) by response code and by gRPC status."""
         codes, grpc = [], []
         stamp = pd.to_datetime(times, unit="s", utc=True) if times is not None else None
         for key, members in groups.items():
             for m in members:
-                for (code, status, _flags), counter in m.requests.items():
+                for (code, status, _flags), counter in m.requests_for(reporter).items():
                     values = (counter[idx] - counter[back]) / divisor
                     row = dict(zip(keys, key, strict=False))
                     frame = pd.DataFrame({"value": values, "response_code": code, **row})
@@ -122,16 +143,21 @@ class DemoSource:
                         )
         return _concat(codes), _concat(grpc)
 
-    def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
-        data, groups = self._grouped(filters, by)
+    def latency_series(
+        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
+        # Latency is the same histogram from both sidecars here (the network between them is not modelled).
+        data, groups = self._grouped(filters, by, reporter)
         times, idx, back = self._points(data, window.aligned(), step, rate_range(self.rate_window, step))
         return self._quantiles(data, groups, idx, back, keys_for(by), times)
 
-    def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
-        data, groups = self._grouped(filters, by)
+    def traffic_series(
+        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
+        data, groups = self._grouped(filters, by, reporter)
         seconds = rate_range(self.rate_window, step)
         times, idx, back = self._points(data, window.aligned(), step, seconds)
-        codes, grpc = self._codes(groups, idx, back, keys_for(by), times, seconds)
+        codes, grpc = self._codes(groups, idx, back, keys_for(by), times, seconds, reporter)
         keys = ["time"] + keys_for(by)
         return traffic_frame(codes, grpc, keys, None).sort_values(keys, ignore_index=True)
 
@@ -144,16 +170,31 @@ class DemoSource:
             return w, np.array([], dtype=int), np.array([], dtype=int)
         return w, np.array([idx]), np.array([back])
 
-    def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
-        data, groups = self._grouped(filters, by)
+    def latency_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
+        data, groups = self._grouped(filters, by, reporter)
         _, idx, back = self._window_points(data, window)
         return self._quantiles(data, groups, idx, back, keys_for(by))
 
-    def traffic_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
-        data, groups = self._grouped(filters, by)
+    def traffic_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
+        data, groups = self._grouped(filters, by, reporter)
         w, idx, back = self._window_points(data, window)
-        codes, grpc = self._codes(groups, idx, back, keys_for(by), None, 1.0)
+        codes, grpc = self._codes(groups, idx, back, keys_for(by), None, 1.0, reporter)
         return traffic_frame(codes, grpc, keys_for(by), float(w.seconds))
+
+    def flag_summary(self, window: Window, filters: Filters, reporter: Reporter) -> pd.DataFrame:
+        data = self.data()
+        _, idx, back = self._window_points(data, window)
+        rows = []
+        for s in self._selected(data, filters, reporter) if len(idx) else []:
+            e = s.edge
+            for (code, _status, flags), counter in s.requests_for(reporter).items():
+                count = float(counter[idx[0]] - counter[back[0]])
+                if count > 0:
+                    rows.append((e.cluster, e.namespace, e.service, e.source_workload, e.source_namespace, code, flags, count))
+        frame = pd.DataFrame(rows, columns=FLAG_COLUMNS)
+        if not rows:
+            return empty_frame(FLAG_COLUMNS)
+        return pd.DataFrame(frame.groupby(FLAG_COLUMNS[:-1], as_index=False)["requests"].sum())
 
     # --- alerts -------------------------------------------------------------------------------
 

@@ -38,11 +38,18 @@ class Edge:
 @dataclass
 class EdgeSeries:
     edge: Edge
-    # (response_code, grpc_response_status, response_flags) -> cumulative count per sample
+    # (response_code, grpc_response_status, response_flags) -> cumulative count per sample, as the
+    # destination's sidecar reported them
     requests: dict[tuple[str, str, str], np.ndarray]
     # cumulative count per sample and bucket, the last column is +Inf
     buckets: np.ndarray
     duration_sum: np.ndarray
+    # the caller's sidecar's view: the same requests plus those it answered itself (503 UO...)
+    source_requests: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
+    reporters: tuple[str, ...] = ("destination", "source")
+
+    def requests_for(self, reporter: str) -> dict[tuple[str, str, str], np.ndarray]:
+        return self.source_requests if reporter == "source" else self.requests
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,14 @@ class DemoData:
         """The same samples, cut to the last `hours` (plus the rate look-back margin)."""
         keep = self.times >= self.times[-1] - int(hours * 3600) - 3600
         edges = [
-            EdgeSeries(s.edge, {k: v[keep] for k, v in s.requests.items()}, s.buckets[keep], s.duration_sum[keep])
+            EdgeSeries(
+                s.edge,
+                {k: v[keep] for k, v in s.requests.items()},
+                s.buckets[keep],
+                s.duration_sum[keep],
+                {k: v[keep] for k, v in s.source_requests.items()},
+                s.reporters,
+            )
             for s in self.edges
         ]
         return DemoData(self.anchor, self.times[keep], self.interval, self.buckets_ms, edges, self.alerts, self.incidents)
@@ -146,12 +160,14 @@ def generate(spec: dict, anchor: datetime) -> DemoData:
 
     medians: dict[tuple[str, str], np.ndarray] = {}
 
-    def median_ms(key: tuple[str, str]) -> np.ndarray:
-        """A service's median latency: its own work plus the calls it waits for."""
+    def median_ms(key: tuple[str, str], calling: frozenset = frozenset()) -> np.ndarray:
+        """A service's median latency: its own work plus the calls it waits for (a cycle is cut)."""
         if key not in medians:
             total = own_ms[key].copy()
             for e in children.get(key, []):
-                total += e.get("call_weight", 0.0) * median_ms((e["cluster"], e["to"]))
+                child = (e["cluster"], e["to"])
+                if child not in calling | {key}:
+                    total += e.get("call_weight", 0.0) * median_ms(child, calling | {key})
             medians[key] = total
         return medians[key]
 
@@ -163,9 +179,17 @@ def generate(spec: dict, anchor: datetime) -> DemoData:
         edge = Edge(e["cluster"], e["from"][0], e["from"][1], dest["namespace"], dest["name"], dest["protocol"])
         per_sample = e["rps"] * interval * diurnal * np.exp(rng.normal(0.0, 0.05, n))
         ratio_5xx = np.full(n, BASE_5XX)
+        caller_5xx = np.zeros(n)  # the destination answers 500 itself: its own call was refused
+        rejected: dict[str, np.ndarray] = {}  # the caller's sidecar answered 503 with this flag
         for inc in spec["incidents"]:
-            if inc["kind"] == "errors" and (inc["cluster"], inc["from"], inc["to"]) == (e["cluster"], e["from"][1], e["to"]):
+            here = (inc["cluster"], inc.get("from"), inc.get("to"))
+            if inc["kind"] == "errors" and here == (e["cluster"], e["from"][1], e["to"]):
                 ratio_5xx = np.where(active(inc), inc["ratio_5xx"], ratio_5xx)
+            elif inc["kind"] == "client_errors" and here == (e["cluster"], e["from"][1], e["to"]):
+                flag = inc.get("flags", "UO")
+                rejected[flag] = rejected.get(flag, np.zeros(n)) + np.where(active(inc), inc["ratio"], 0.0)
+            elif inc["kind"] == "client_errors" and (inc["cluster"], inc["from"]) == (e["cluster"], e["to"]):
+                caller_5xx = caller_5xx + np.where(active(inc), inc.get("caller_5xx", 0.0), 0.0)
         ratio_4xx = np.full(n, dest.get("ratio_4xx", BASE_4XX))
         grpc_unknown = np.full(n, 0.001)
         warmup = float(rng.integers(500, 5000))  # counters look long-running
@@ -184,18 +208,24 @@ def generate(spec: dict, anchor: datetime) -> DemoData:
             }
         else:
             requests = {
-                ("200", "", "-"): counter(per_sample * (1 - ratio_5xx - ratio_4xx)),
+                ("200", "", "-"): counter(per_sample * (1 - ratio_5xx - ratio_4xx - caller_5xx)),
                 ("404", "", "-"): counter(per_sample * ratio_4xx),
                 ("503", "", "UF"): counter(per_sample * ratio_5xx * 0.8),
-                ("500", "", "-"): counter(per_sample * ratio_5xx * 0.2),
+                ("500", "", "-"): counter(per_sample * (ratio_5xx * 0.2 + caller_5xx)),
             }
+        # What the caller's sidecar reported: every request the destination answered, plus the
+        # ones it refused itself, which never reached the destination.
+        source_requests = dict(requests)
+        for flag, ratio in rejected.items():
+            source_requests[("503", "14" if edge.protocol == "grpc" else "", flag)] = counter(per_sample * ratio)
         fractions = lognormal_cdf(le, median, sigma)  # (n, buckets)
         finite = counter(per_sample[:, None] * fractions)
         total: np.ndarray = np.sum(list(requests.values()), axis=0)
         buckets = np.concatenate([np.minimum(finite, total[:, None]), total[:, None]], axis=1)
         mean = median * math.exp(sigma**2 / 2)
         duration_sum = np.round(np.cumsum(per_sample * mean) + warmup * per_sample[0] * mean[0], 3)
-        edges.append(EdgeSeries(edge, requests, buckets, duration_sum))
+        reporters = tuple(spec.get("reporters", ("destination", "source")))
+        edges.append(EdgeSeries(edge, requests, buckets, duration_sum, source_requests, reporters))
 
     alerts = []
     for a in spec["alerts"]:

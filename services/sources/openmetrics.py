@@ -19,7 +19,7 @@ def _labels(pairs: Iterable[tuple[str, str]]) -> str:
     return "{" + body + "}"
 
 
-def _edge_labels(s: EdgeSeries, cluster_label: str) -> list[tuple[str, str]]:
+def _edge_labels(s: EdgeSeries, cluster_label: str, reporter: str = "destination") -> list[tuple[str, str]]:
     e = s.edge
     return [
         (cluster_label, e.cluster),
@@ -28,7 +28,7 @@ def _edge_labels(s: EdgeSeries, cluster_label: str) -> list[tuple[str, str]]:
         ("destination_service_name", e.service),
         ("destination_service_namespace", e.namespace),
         ("destination_workload", e.service),
-        ("reporter", "destination"),
+        ("reporter", reporter),
         ("request_protocol", e.protocol),
         ("source_workload", e.source_workload),
         ("source_workload_namespace", e.source_namespace),
@@ -45,29 +45,30 @@ def write(data: DemoData, out: IO[str], cluster_label: str = "cluster") -> int:
     written = 0
     out.write("# TYPE istio_requests counter\n")
     for s in data.edges:
-        base = _edge_labels(s, cluster_label)
-        for (code, status, flags), counter in s.requests.items():
-            extra = [("response_code", code), ("response_flags", flags)]
-            if status:
-                extra.append(("grpc_response_status", status))
-            name = "istio_requests_total" + _labels(sorted(base + extra))
-            out.writelines(f"{name} {_number(v)} {t}\n" for v, t in zip(counter, times, strict=False))
-            written += len(times)
+        for reporter in s.reporters:
+            base = _edge_labels(s, cluster_label, reporter)
+            for (code, status, flags), counter in s.requests_for(reporter).items():
+                extra = [("response_code", code), ("response_flags", flags)]
+                if status:
+                    extra.append(("grpc_response_status", status))
+                name = "istio_requests_total" + _labels(sorted(base + extra))
+                out.writelines(f"{name} {_number(v)} {t}\n" for v, t in zip(counter, times, strict=False))
+                written += len(times)
 
     out.write("# TYPE istio_request_duration_milliseconds histogram\n")
     bounds = [_number(b) for b in data.buckets_ms] + ["+Inf"]
-    for s in data.edges:
+    for edge_series, reporter in [(e, r) for e in data.edges for r in e.reporters]:
         extra = [("response_code", "200"), ("response_flags", "-")]
-        if s.edge.protocol == "grpc":
+        if edge_series.edge.protocol == "grpc":
             extra.append(("grpc_response_status", "0"))
-        pairs = sorted(_edge_labels(s, cluster_label) + extra)
+        pairs = sorted(_edge_labels(edge_series, cluster_label, reporter) + extra)
         plain = _labels(pairs)
         bucket_names = ["istio_request_duration_milliseconds_bucket" + _labels(pairs + [("le", b)]) for b in bounds]
         for i, t in enumerate(times):
-            for name, value in zip(bucket_names, s.buckets[i], strict=False):
+            for name, value in zip(bucket_names, edge_series.buckets[i], strict=False):
                 out.write(f"{name} {_number(value)} {t}\n")
-            out.write(f"istio_request_duration_milliseconds_count{plain} {_number(s.buckets[i][-1])} {t}\n")
-            out.write(f"istio_request_duration_milliseconds_sum{plain} {_number(s.duration_sum[i])} {t}\n")
+            out.write(f"istio_request_duration_milliseconds_count{plain} {_number(edge_series.buckets[i][-1])} {t}\n")
+            out.write(f"istio_request_duration_milliseconds_sum{plain} {_number(edge_series.duration_sum[i])} {t}\n")
         written += len(times) * (len(bounds) + 2)
 
     written += _write_alerts(data, out)

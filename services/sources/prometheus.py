@@ -14,10 +14,13 @@ import pandas as pd
 
 from services.config import SourceSettings
 from services.sources.base import (
+    FLAG_COLUMNS,
     QUANTILE_COLUMNS,
     QUANTILES,
+    REPORTERS,
     Filters,
     Grouping,
+    Reporter,
     SourceError,
     SourceStatus,
     empty_frame,
@@ -27,7 +30,7 @@ from services.sources.base import (
 from services.sources.frames import interval_frame, interval_row, traffic_frame
 from services.sources.http import BoundedClient
 from services.sources.reads import run_all
-from services.timewindow import MAX_POINTS, Window, parse_duration
+from services.timewindow import Window, parse_duration
 
 REQUESTS = "istio_requests_total"
 DURATION_BUCKET = "istio_request_duration_milliseconds_bucket"
@@ -114,12 +117,14 @@ class PrometheusSource:
             raise self.http.fail("did not answer with the Prometheus HTTP API (label values)")
         return [str(v) for v in values]
 
-    def _selector(self, filters: Filters, extra: str = "") -> str:
-        parts = ['reporter="destination"']
+    def _selector(self, filters: Filters, extra: str = "", reporter: Reporter = "destination") -> str:
+        parts = [f"reporter={promql_string(reporter)}"]
         if filters.clusters:
             parts.append(regex_matcher(self.cluster_label, filters.clusters))
         if filters.namespaces:
             parts.append(regex_matcher(NAMESPACE_LABEL, filters.namespaces))
+        if filters.services:
+            parts.append(regex_matcher(SERVICE_LABEL, filters.services))
         if extra:
             parts.append(extra)
         return "{" + ", ".join(parts) + "}"
@@ -169,16 +174,23 @@ class PrometheusSource:
             values = set(self._label_values(NAMESPACE_LABEL, [match])) | set(self._label_values("namespace", ["ALERTS"]))
         return sorted(v for v in values if v)
 
-    def latency_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+    def mesh_reporters(self) -> list[Reporter]:
+        found = set(self._label_values("reporter", [REQUESTS]))
+        return [r for r in REPORTERS if r in found]
+
+    def latency_series(
+        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
         w = window.aligned()
         rng = rate_range(self.rate_window, step)
-        inner = f"sum by (le, {self._by(by)}) (rate({DURATION_BUCKET}{self._selector(filters)}[{rng}s]))"
+        inner = f"sum by (le, {self._by(by)}) (rate({DURATION_BUCKET}{self._selector(filters, reporter=reporter)}[{rng}s]))"
         results = run_all([partial(self.query_range, f"histogram_quantile({q}, {inner})", w, step) for q in QUANTILES])
         return self._quantile_frame(results, by, with_time=True)
 
-    def latency_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+    def latency_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
         w = window.aligned()
-        inner = f"sum by (le, {self._by(by)}) (increase({DURATION_BUCKET}{self._selector(filters)}[{w.seconds}s]))"
+        selector = self._selector(filters, reporter=reporter)
+        inner = f"sum by (le, {self._by(by)}) (increase({DURATION_BUCKET}{selector}[{w.seconds}s]))"
         results = run_all([partial(self.query, f"histogram_quantile({q}, {inner})", w.end) for q in QUANTILES])
         return self._quantile_frame(results, by, with_time=False)
 
@@ -193,9 +205,17 @@ class PrometheusSource:
         merged = merged.dropna(subset=QUANTILE_COLUMNS, how="all")
         return merged[keys + QUANTILE_COLUMNS].sort_values(keys, ignore_index=True)
 
-    def _traffic(self, fn: Callable[[str], list[dict]], fn_range: str, filters: Filters, by: Grouping, with_time: bool):
-        codes_q = f"sum by ({self._by(by, 'response_code')}) ({fn_range.format(sel=self._selector(filters))})"
-        grpc_sel = self._selector(filters, 'request_protocol="grpc"')
+    def _traffic(
+        self,
+        fn: Callable[[str], list[dict]],
+        fn_range: str,
+        filters: Filters,
+        by: Grouping,
+        with_time: bool,
+        reporter: Reporter = "destination",
+    ):
+        codes_q = f"sum by ({self._by(by, 'response_code')}) ({fn_range.format(sel=self._selector(filters, reporter=reporter))})"
+        grpc_sel = self._selector(filters, 'request_protocol="grpc"', reporter)
         grpc_q = f"sum by ({self._by(by, 'grpc_response_status')}) ({fn_range.format(sel=grpc_sel)})"
         codes, grpc = run_all([lambda: fn(codes_q), lambda: fn(grpc_q)])
         return (
@@ -203,22 +223,41 @@ class PrometheusSource:
             self._frame(grpc, keys_for(by) + ["grpc_response_status"], with_time=with_time),
         )
 
-    def traffic_series(self, window: Window, step: int, filters: Filters, by: Grouping) -> pd.DataFrame:
+    def traffic_series(
+        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
         w = window.aligned()
         rng = rate_range(self.rate_window, step)
-        codes, grpc = self._traffic(lambda q: self.query_range(q, w, step), f"rate({REQUESTS}{{sel}}[{rng}s])", filters, by, True)
+        codes, grpc = self._traffic(
+            lambda q: self.query_range(q, w, step), f"rate({REQUESTS}{{sel}}[{rng}s])", filters, by, True, reporter
+        )
         keys = ["time"] + keys_for(by)
         return traffic_frame(codes, grpc, keys, None).sort_values(keys, ignore_index=True)
 
-    def traffic_summary(self, window: Window, filters: Filters, by: Grouping) -> pd.DataFrame:
+    def traffic_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
         w = window.aligned()
         codes, grpc = self._traffic(
-            lambda q: self.query(q, w.end), f"increase({REQUESTS}{{sel}}[{w.seconds}s])", filters, by, False
+            lambda q: self.query(q, w.end), f"increase({REQUESTS}{{sel}}[{w.seconds}s])", filters, by, False, reporter
         )
         return traffic_frame(codes, grpc, keys_for(by), float(w.seconds))
 
+    def flag_summary(self, window: Window, filters: Filters, reporter: Reporter) -> pd.DataFrame:
+        w = window.aligned()
+        promql = (
+            f"sum by ({self._by('edge', 'response_code', 'response_flags')}) "
+            f"(increase({REQUESTS}{self._selector(filters, reporter=reporter)}[{w.seconds}s]))"
+        )
+        frame = self._frame(self.query(promql, w.end), FLAG_COLUMNS[:-1], "requests", with_time=False)
+        return frame[frame["requests"] > 0].reset_index(drop=True) if not frame.empty else empty_frame(FLAG_COLUMNS)
+
     def alert_intervals(self, window: Window, filters: Filters) -> pd.DataFrame:
-        step = max(60, -(-window.seconds // MAX_POINTS))
+        """Intervals from the raw ALERTS samples (a range selector), not from an evaluated range query.
+
+        Without staleness markers (backfilled, federated, remote-read and some long-term stores)
+        a range query keeps an ended alert alive for the 5-minute look-back, so a 1-minute firing
+        would read as 6. Raw samples are written once per rule evaluation: a gap of more than 1.5
+        evaluation intervals (the median gap of the series) ends an interval.
+        """
         w = window.aligned()
         matchers = []
         if filters.clusters:
@@ -226,20 +265,25 @@ class PrometheusSource:
         if filters.namespaces:
             matchers.append(regex_matcher("namespace", filters.namespaces))
         firing = ", ".join(['alertstate="firing"'] + matchers)
-        result = self.query_range(f"ALERTS{{{firing}}}", w, step)
-        end_ts = w.end.timestamp()
-        last_point = w.start.timestamp() + (w.seconds // step) * step
+        result = self.query(f"ALERTS{{{firing}}}[{w.seconds}s]", w.end)
+        end_ts, start_ts = w.end.timestamp(), w.start.timestamp()
         rows, needs_since = [], []
         for series in result:
             labels = series["metric"]
             ts = _values(series)[:, 0]
-            breaks = np.flatnonzero(np.diff(ts) > step) + 1
+            ts = ts[(ts > start_ts - 1) & (ts <= end_ts)]
+            if not len(ts):
+                continue
+            gaps = np.diff(ts)
+            every = float(np.median(gaps)) if len(gaps) else 60.0
+            every = min(max(every, 1.0), 300.0)
+            breaks = np.flatnonzero(gaps > 1.5 * every) + 1
             for run in np.split(ts, breaks):
-                start = datetime.fromtimestamp(run[0], tz=UTC)
-                ongoing = run[-1] >= last_point
-                end = None if ongoing else datetime.fromtimestamp(min(run[-1] + step, end_ts), tz=UTC)
+                start = datetime.fromtimestamp(max(run[0], start_ts), tz=UTC)
+                ongoing = run[-1] >= end_ts - 1.5 * every
+                end = None if ongoing else datetime.fromtimestamp(min(run[-1] + every, end_ts), tz=UTC)
                 rows.append(interval_row(labels.get("alertname", ""), labels, "firing", start, end, start, self.cluster_label))
-                if ongoing and run[0] <= w.start.timestamp():
+                if ongoing and run[0] <= start_ts + 1.5 * every:
                     needs_since.append(len(rows) - 1)
         if needs_since:
             self._fill_since(rows, needs_since, f"ALERTS_FOR_STATE{{{', '.join(matchers)}}}", w.end)

@@ -1,0 +1,418 @@
+"""Investigating one service: its symptoms, and a walk down its dependencies to the likely cause.
+
+For a latency symptom the walk follows, at each step, the dependency whose own p99 rose the most
+over the same period; it stops at the deepest service whose own dependencies did not degrade at
+the same time: that one slowed down itself. For errors it reads the caller's side first: a 503 the
+caller's sidecar made (UO, UF, URX, UH, NR...) never reached the destination and blames the pool
+between the two or the destination's reachability, an application 5xx (flag "-") from a
+dependency moves the walk there, and errors with neither are the service's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from services.mesh.graph import FLAG_BLAME, PROXY_FLAGS, GraphEdge, ServiceGraph, ServiceKey, build_graph, node_name
+from services.mesh.incidents import ERROR_RATIO_LIMIT, LATENCY_FACTOR, LATENCY_FLOOR_MS, excursions
+from services.sources.base import Filters, MetricSource, Reporter, SourceError
+from services.sources.reads import run_all
+from services.timewindow import Window, auto_step, iso
+
+DEPENDENCY_FACTOR = 2.0  # a dependency whose p99 rose this much over the symptom explains it (in part)
+HIGH_CONFIDENCE_FACTOR = 5.0
+
+
+@dataclass
+class Symptom:
+    kind: str  # "latency" or "errors"
+    start: datetime
+    end: datetime
+    peak: float  # ms, or a ratio of requests
+    baseline: float
+    seen_by: str = "server"  # "server": what the service answered; "callers": what its callers saw
+
+    @property
+    def severity(self) -> float:
+        if self.kind == "latency":
+            return self.peak / max(self.baseline, 1e-9) / LATENCY_FACTOR
+        return self.peak / ERROR_RATIO_LIMIT
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "peak": round(self.peak, 6 if self.kind == "errors" else 1),
+            "baseline": round(self.baseline, 6 if self.kind == "errors" else 1),
+            "seen_by": self.seen_by,
+        }
+
+
+@dataclass
+class Cause:
+    service: str
+    namespace: str
+    cluster: str
+    kind: str  # "latency", "errors", "connection_pool", "unreachable", "routing", "caller"
+    evidence: str
+    response_flags: list[str] = field(default_factory=list)
+    ratio: float = float("nan")  # how much its own measure rose, or the share of requests that failed
+    since: datetime | None = None
+    caller: str = ""  # for a connection pool: the workload whose sidecar holds it
+
+    def to_dict(self) -> dict:
+        return {
+            "service": self.service,
+            "namespace": self.namespace,
+            "cluster": self.cluster,
+            "kind": self.kind,
+            "evidence": self.evidence,
+            "response_flags": self.response_flags,
+            "caller": self.caller,
+            "since": iso(self.since) if self.since else None,
+        }
+
+
+@dataclass
+class Investigation:
+    service: str
+    namespace: str
+    cluster: str
+    window: Window
+    found: bool
+    symptoms: list[Symptom] = field(default_factory=list)
+    likely_cause: Cause | None = None
+    path: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # "checkout waits for payments (p99 3.1x)"
+    alerts: list[dict] = field(default_factory=list)
+    callers: list[dict] = field(default_factory=list)
+    dependencies: list[dict] = field(default_factory=list)
+    confidence: str = "low"
+    reporters: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    summary: dict[str, float] = field(default_factory=dict)  # the service over the window: rps, p99, ratio_5xx
+
+    @property
+    def healthy(self) -> bool:
+        return self.found and not self.symptoms
+
+    def to_dict(self) -> dict:
+        return {
+            "service": self.service,
+            "namespace": self.namespace,
+            "cluster": self.cluster,
+            "window": self.window.to_dict(),
+            "found": self.found,
+            "healthy": self.healthy,
+            "symptoms": [s.to_dict() for s in self.symptoms],
+            "likely_cause": self.likely_cause.to_dict() if self.likely_cause else None,
+            "path": self.path,
+            "steps": self.steps,
+            "confidence": self.confidence,
+            "alerts": self.alerts,
+            "callers": self.callers,
+            "dependencies": self.dependencies,
+            "summary": {k: _rounded(v) for k, v in self.summary.items()},
+            "reporters": self.reporters,
+            "notes": self.notes,
+        }
+
+
+def _rounded(value: float) -> float | None:
+    return None if value is None or value != value else round(float(value), 6)
+
+
+def _ms(value: float) -> str:
+    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:,.0f} ms"
+
+
+@dataclass
+class _Series:
+    latency: pd.DataFrame  # time, cluster, namespace, service, p99 ...
+    traffic: pd.DataFrame  # time, cluster, namespace, service, ratio_5xx ...
+    edges: pd.DataFrame  # time, edge keys, ratio_5xx (the caller's view)
+
+    def of(self, frame: pd.DataFrame, key: ServiceKey) -> pd.DataFrame:
+        if frame.empty:
+            return frame
+        mask = (frame["cluster"] == key.cluster) & (frame["namespace"] == key.namespace) & (frame["service"] == key.service)
+        return frame[mask]
+
+
+def _change(series: pd.DataFrame, column: str, start: datetime, end: datetime) -> tuple[float, float, datetime | None]:
+    """(peak during [start, end], baseline outside it, when its own excursion began) of one series."""
+    if series.empty or column not in series:
+        return float("nan"), float("nan"), None
+    values = series.dropna(subset=[column])
+    during = values[(values["time"] >= pd.Timestamp(start)) & (values["time"] <= pd.Timestamp(end))]
+    outside = values[(values["time"] < pd.Timestamp(start)) | (values["time"] > pd.Timestamp(end))]
+    if during.empty:
+        return float("nan"), float("nan"), None
+    baseline = float((outside if len(outside) >= 3 else values)[column].median())
+    peak = float(during[column].max())
+    risen = during[during[column] >= max(DEPENDENCY_FACTOR * baseline, baseline + 1e-9)]
+    began = risen["time"].min().to_pydatetime() if not risen.empty else None
+    return peak, baseline, began
+
+
+def _symptoms(series: _Series, key: ServiceKey, graph: ServiceGraph, step: int) -> list[Symptom]:
+    found: list[Symptom] = []
+    latency = excursions(series.of(series.latency, key), "p99", "latency", step)
+    errors = excursions(series.of(series.traffic, key), "ratio_5xx", "5xx", step)
+    for kind, frame in (("latency", latency), ("errors", errors)):
+        for r in frame.to_dict("records"):
+            found.append(
+                Symptom(kind, r["start"].to_pydatetime(), r["end"].to_pydatetime(), float(r["peak"]), float(r["baseline"]))
+            )
+    # Errors only the callers saw (their sidecars answered): the service's own answers look fine.
+    if not series.edges.empty:
+        inbound = series.of(series.edges, key)
+        seen = excursions(inbound, "ratio_5xx", "5xx", step)
+        for r in seen.to_dict("records"):
+            start, end = r["start"].to_pydatetime(), r["end"].to_pydatetime()
+            if not any(s.kind == "errors" and s.start <= end and start <= s.end for s in found):
+                found.append(Symptom("errors", start, end, float(r["peak"]), float(r["baseline"]), "callers"))
+    return sorted(found, key=lambda s: s.start)
+
+
+def _edge_row(edge: GraphEdge) -> dict:
+    return {
+        "caller": node_name(edge),
+        "caller_namespace": edge.source_namespace,
+        "service": edge.service,
+        "namespace": edge.namespace,
+        "rps": _rounded(edge.rps),
+        "p99_ms": _rounded(edge.p99),
+        "ratio_5xx": _rounded(edge.ratio_5xx),
+        "client_ratio_5xx": _rounded(edge.client_ratio_5xx),
+        "response_flags": {f: int(v) for f, v in sorted(edge.flags.items())},
+    }
+
+
+def _walk_latency(
+    graph: ServiceGraph, series: _Series, key: ServiceKey, symptom: Symptom
+) -> tuple[list[ServiceKey], list[str], Cause]:
+    path, steps = [key], []
+    current = key
+    while True:
+        options = []
+        for edge in graph.dependencies(current):
+            dep = edge.destination
+            if dep in path:
+                continue  # a cycle: never walk back
+            peak, baseline, began = _change(series.of(series.latency, dep), "p99", symptom.start, symptom.end)
+            if peak == peak and baseline > 0 and peak / baseline >= DEPENDENCY_FACTOR and peak >= LATENCY_FLOOR_MS / 2:
+                options.append((peak / baseline, dep, peak, baseline, began))
+        if not options:
+            break
+        ratio, dep, peak, baseline, _began = max(options, key=lambda o: o[0])
+        steps.append(f"{current.service} waits for {dep.service}: its p99 rose {ratio:.1f}x ({_ms(baseline)} to {_ms(peak)})")
+        path.append(dep)
+        current = dep
+    peak, baseline, began = _change(series.of(series.latency, current), "p99", symptom.start, symptom.end)
+    if current == key:
+        peak, baseline = symptom.peak, symptom.baseline
+        began = began or symptom.start
+    ratio = peak / baseline if baseline > 0 else float("nan")
+    evidence = (
+        f"{current.service}'s own p99 rose from {_ms(baseline)} to {_ms(peak)}"
+        + (f" ({ratio:.0f}x)" if ratio == ratio else "")
+        + (f" at {iso(began)}" if began else "")
+        + ("; none of its dependencies slowed down with it" if graph.dependencies(current) else "")
+    )
+    return path, steps, Cause(current.service, current.namespace, current.cluster, "latency", evidence, [], ratio, began)
+
+
+def _flags_during(source: MetricSource, graph: ServiceGraph, symptom: Symptom, step: int, names: set[str]) -> pd.DataFrame:
+    caller_view: Reporter = "source" if "source" in graph.reporters else "destination"
+    period = Window(symptom.start, symptom.end + timedelta(seconds=step))
+    try:
+        return source.flag_summary(period, Filters(services=tuple(sorted(names))), caller_view)
+    except SourceError:
+        return pd.DataFrame()
+
+
+def _proxy_blame(edges: list[GraphEdge], flags: pd.DataFrame) -> tuple[GraphEdge, dict[str, float], float] | None:
+    """The edge whose caller-side errors during the symptom are mostly the proxy's own, if any."""
+    best = None
+    for edge in edges:
+        if flags.empty:
+            continue
+        rows = flags[
+            (flags["source_workload"] == edge.source_workload)
+            & (flags["source_namespace"] == edge.source_namespace)
+            & (flags["service"] == edge.service)
+            & (flags["namespace"] == edge.namespace)
+        ]
+        total = float(rows["requests"].sum())
+        failed = rows[rows["response_code"].astype(str).str.startswith("5")]
+        by_flag = {str(f): float(v) for f, v in failed.groupby("response_flags")["requests"].sum().items() if f != "-"}
+        share = sum(by_flag.values()) / total if total else 0.0
+        if share >= ERROR_RATIO_LIMIT and (best is None or share > best[2]):
+            best = (edge, by_flag, share)
+    return best
+
+
+def _pool_cause(edge: GraphEdge, by_flag: dict[str, float], share: float, symptom: Symptom) -> Cause:
+    total = sum(by_flag.values())
+    flags = [f for f in sorted(by_flag, key=lambda f: -by_flag[f]) if by_flag[f] >= 0.1 * total]  # the flags that matter
+    top = flags[0]
+    blame = FLAG_BLAME.get(top, "destination")
+    caller = node_name(edge)
+    what = PROXY_FLAGS.get(top, f"Envoy flag {top}")
+    if blame == "connection_pool":
+        subject = f"the connection pool from {caller} to {edge.service} (circuit breaker on {caller}'s sidecar)"
+        kind = "connection_pool"
+    elif blame == "routing":
+        subject, kind = f"{caller}'s routes to {edge.service}", "routing"
+    elif blame == "caller":
+        subject, kind = f"{caller}", "caller"
+    else:
+        subject, kind = f"{edge.service} as {caller} reaches it", "unreachable"
+    evidence = (
+        f"{share:.0%} of {caller}'s calls to {edge.service} failed with 503 {','.join(flags)} from {iso(symptom.start)}: "
+        f"{what}; these requests never reached {edge.service} — the cause is {subject}"
+    )
+    return Cause(edge.service, edge.namespace, edge.cluster, kind, evidence, flags, share, symptom.start, caller)
+
+
+def _walk_errors(
+    source: MetricSource, graph: ServiceGraph, series: _Series, key: ServiceKey, symptom: Symptom, step: int
+) -> tuple[list[ServiceKey], list[str], Cause]:
+    names = {e.service for k in graph.neighbourhood(key) for e in graph.dependencies(k)} | {key.service}
+    flags = _flags_during(source, graph, symptom, step, names)
+    if symptom.seen_by == "callers":  # the service answered fine: its callers' sidecars refused or failed
+        blamed = _proxy_blame(graph.callers(key), flags)
+        if blamed:
+            return [key], [], _pool_cause(*blamed, symptom)
+    path, steps, current = [key], [], key
+    while True:
+        blamed = _proxy_blame(graph.dependencies(current), flags)
+        if blamed:
+            edge = blamed[0]
+            steps.append(f"{current.service}'s calls to {edge.service} failed in its own sidecar ({','.join(sorted(blamed[1]))})")
+            path.append(edge.destination)
+            return path, steps, _pool_cause(*blamed, symptom)
+        failing = []
+        for edge in graph.dependencies(current):
+            dep = edge.destination
+            if dep in path:
+                continue
+            peak, baseline, _began = _change(series.of(series.traffic, dep), "ratio_5xx", symptom.start, symptom.end)
+            if peak == peak and peak >= ERROR_RATIO_LIMIT and peak >= DEPENDENCY_FACTOR * max(baseline, 1e-4):
+                failing.append((peak, dep, baseline))
+        if not failing:
+            break
+        peak, dep, baseline = max(failing, key=lambda f: f[0])
+        steps.append(f"{current.service} calls {dep.service}, which answered {peak:.1%} 5xx (baseline {baseline:.2%})")
+        path.append(dep)
+        current = dep
+    peak, baseline, began = _change(series.of(series.traffic, current), "ratio_5xx", symptom.start, symptom.end)
+    if current == key:
+        peak, baseline, began = symptom.peak, symptom.baseline, symptom.start
+    evidence = (
+        f"{current.service} itself answered {peak:.1%} 5xx (baseline {baseline:.2%}) from {iso(began or symptom.start)}, "
+        "application errors (flag -), and its own dependencies did not fail with it"
+    )
+    return path, steps, Cause(current.service, current.namespace, current.cluster, "errors", evidence, ["-"], peak, began)
+
+
+def _alerts(source: MetricSource, window: Window, key: ServiceKey) -> tuple[list[dict], str | None]:
+    try:
+        frame = source.alert_intervals(window, Filters(clusters=(key.cluster,) if key.cluster else ()))
+    except SourceError as exc:
+        return [], f"alerts unknown: {exc}"
+    rows = frame[(frame["service"] == key.service) & ((frame["namespace"] == key.namespace) | (frame["namespace"] == ""))]
+    return [
+        {
+            "alertname": r["alertname"],
+            "severity": r["severity"],
+            "start": iso(r["start"].to_pydatetime()),
+            "end": None if r["ongoing"] else iso(r["end"].to_pydatetime()),
+            "ongoing": bool(r["ongoing"]),
+        }
+        for r in rows.to_dict("records")
+    ], None
+
+
+def _confidence(cause: Cause, symptom: Symptom, graph: ServiceGraph, step: int) -> str:
+    if graph.problems and cause.kind in ("connection_pool", "unreachable", "routing"):
+        return "medium"
+    strong = cause.ratio >= HIGH_CONFIDENCE_FACTOR if cause.kind == "latency" else cause.ratio >= 0.1
+    aligned = cause.since is not None and abs((cause.since - symptom.start).total_seconds()) <= 3 * step
+    if strong and aligned and not graph.problems:
+        return "high"
+    return "medium" if strong or aligned else "low"
+
+
+def investigate(
+    source: MetricSource,
+    window: Window,
+    service: str,
+    namespace: str | None = None,
+    cluster: str | None = None,
+    step: int | None = None,
+    graph: ServiceGraph | None = None,
+) -> Investigation:
+    """What happened to `service` in `window`, and why (see the module docstring)."""
+    window = window.aligned()
+    step = step or auto_step(window, None)
+    graph = graph or build_graph(source, window, Filters(clusters=(cluster,) if cluster else ()))
+    keys = graph.find(service, namespace, cluster)
+    if not keys:
+        result = Investigation(service, namespace or "", cluster or "", window, False, reporters=list(graph.reporters))
+        result.notes = [f"{service} had no traffic in this window{' (namespace ' + namespace + ')' if namespace else ''}"]
+        result.notes += graph.problems
+        return result
+    key = keys[0]
+    result = Investigation(key.service, key.namespace, key.cluster, window, True, reporters=list(graph.reporters))
+    result.summary = dict(graph.nodes.get(key, {}))
+    if len(keys) > 1:
+        result.notes.append(f"{service} also runs in {', '.join(k.label for k in keys[1:])}: this is {key.label}")
+    result.callers = [_edge_row(e) for e in sorted(graph.callers(key), key=lambda e: -e.rps)]
+    names = {k.service for k in graph.neighbourhood(key)}
+    filters = Filters(clusters=(key.cluster,), services=tuple(sorted(names)))
+    caller_view: Reporter = "source" if "source" in graph.reporters else "destination"
+    parts = run_all(
+        [
+            lambda: _safely(lambda: source.latency_series(window, step, filters, "service"), result),
+            lambda: _safely(lambda: source.traffic_series(window, step, filters, "service"), result),
+            lambda: _safely(lambda: source.traffic_series(window, step, filters, "edge", caller_view), result),
+        ]
+    )
+    series = _Series(*parts)
+    result.symptoms = _symptoms(series, key, graph, step)
+    result.alerts, alert_problem = _alerts(source, window, key)
+    result.notes += [n for n in (alert_problem,) if n] + graph.problems
+    if result.symptoms:
+        symptom = max(result.symptoms, key=lambda s: s.severity)
+        if symptom.kind == "latency":
+            path, steps, cause = _walk_latency(graph, series, key, symptom)
+        else:
+            path, steps, cause = _walk_errors(source, graph, series, key, symptom, step)
+        result.path, result.steps, result.likely_cause = [k.service for k in path], steps, cause
+        result.confidence = _confidence(cause, symptom, graph, step)
+    else:
+        result.path, result.confidence = [key.service], "high" if not graph.problems else "medium"
+    result.dependencies = [_dependency_row(e, series, result.symptoms) for e in graph.dependencies(key)]
+    return result
+
+
+def _dependency_row(edge: GraphEdge, series: _Series, symptoms: list[Symptom]) -> dict:
+    row = _edge_row(edge)
+    if symptoms:
+        s = max(symptoms, key=lambda s: s.severity)
+        peak, baseline, _ = _change(series.of(series.latency, edge.destination), "p99", s.start, s.end)
+        row["p99_change"] = _rounded(peak / baseline) if baseline and baseline == baseline and peak == peak else None
+    return row
+
+
+def _safely(read, result: Investigation) -> pd.DataFrame:
+    try:
+        return read()
+    except SourceError as exc:
+        result.notes.append(f"series unavailable: {exc}")
+        return pd.DataFrame()
