@@ -1,7 +1,8 @@
 """Page data preparation vs raw Prometheus query time, on 200 services x 24 h.
 
-Generates a scenario of N services (default 200) with the demo generator, backfills 24 h of it
-into a real Prometheus with promtool, then for each page:
+Generates a scenario of N services (default 200) with the demo generator (both Istio reporters),
+backfills 24 h of it into a real Prometheus with promtool, then for each page and for one
+service investigation:
   - page:  the wall time of everything the page computes from the source (queries, parsing,
            frames, alert analysis, incident detection), as the page calls it;
   - raw:   the same HTTP requests replayed with a bare requests session, bodies read but not
@@ -29,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services.alerts.analysis import counts_by  # noqa: E402
-from services.config import Settings  # noqa: E402
+from services.config import AlertSettings, SourceSettings  # noqa: E402
 from services.mesh.incidents import incidents  # noqa: E402
+from services.mesh.investigate import investigate  # noqa: E402
 from services.overview import analyse_alerts, edge_table, mesh_data, overview_data, top_services, worst  # noqa: E402
 from services.sources import openmetrics  # noqa: E402
 from services.sources.base import Filters  # noqa: E402
@@ -130,8 +132,9 @@ class Recorder:
         session.request = request  # type: ignore[method-assign]
 
 
-def pages(source: PrometheusSource, window: Window, settings: Settings) -> dict[str, Callable[[], object]]:
-    """Each page's data preparation, as the page does it (minus Streamlit's cache and drawing)."""
+def pages(source: PrometheusSource, window: Window, settings: AlertSettings) -> dict[str, Callable[[], object]]:
+    """Each page's data preparation, as the page does it (minus Streamlit's cache and drawing),
+    and one investigation: svc-000 waits for svc-004, which waits for svc-010, slowed 20x."""
     step = auto_step(window)
     f = Filters()
 
@@ -157,7 +160,12 @@ def pages(source: PrometheusSource, window: Window, settings: Settings) -> dict[
             incidents(parts["edge_latency"], parts["edge_traffic"], step),
         )
 
-    return {"overview": overview, "alerts": alerts, "mesh": mesh}
+    def investigation():
+        found = investigate(source, window, "svc-000", cluster="prod-seoul", step=step)
+        assert window.seconds < 7200 or found.path[-1:] == ["svc-010"], found.path
+        return found
+
+    return {"overview": overview, "alerts": alerts, "mesh": mesh, "investigate": investigation}
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -204,9 +212,9 @@ def main() -> None:
             anchor_file.write_text(iso(anchor))
             print(f"generated and backfilled {args.services} services x 24 h in {time.perf_counter() - t0:.1f} s")
         with servers.prometheus(tsdb, work / "prom") as server:
-            settings = Settings(prometheus_url=server.url, timeout_seconds=120)
-            source = PrometheusSource(settings)
-            recorder = Recorder(source.session)
+            source = PrometheusSource(SourceSettings(prometheus_url=server.url, timeout_seconds=120, max_response_mb=500))
+            recorder = Recorder(source.http.session)
+            settings = AlertSettings()
             print(
                 f"{'window':<8} {'page':<9} {'queries':>7} {'page s':>8} {'raw seq s':>10} {'raw par s':>10} "
                 f"{'page/seq':>9} {'page/par':>9}"

@@ -19,7 +19,7 @@ from services import overview
 from services.config import KnowledgeSettings, Settings, SourceSettings
 from services.integrations.alertmanager import AlertmanagerClient
 from services.runtime import Runtime, build_runtime
-from services.sources.base import MetricSource, SourceError, SourceStatus
+from services.sources.base import Filters, MetricSource, SourceError, SourceStatus
 from services.sources.factory import make_source
 from services.timewindow import Window, utcnow
 
@@ -87,6 +87,30 @@ def page_data(settings: SourceSettings, page: str, window: Window, *args: Any) -
         return _cached(settings, page, window, args)
     except _PartlyFailed as partial:
         return partial.parts
+
+
+def _graph(settings: SourceSettings, window: Window, filters: Filters) -> Any:
+    from services.mesh.graph import build_graph
+
+    return build_graph(source_for(settings), window, filters)
+
+
+def _investigation(settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int) -> Any:
+    from services.mesh.investigate import investigate
+
+    return investigate(source_for(settings), window, service, namespace or None, cluster or None, step)
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def service_graph(settings: SourceSettings, window: Window, filters: Filters) -> Any:
+    """The service graph of a window (services.mesh.graph), shared by every session for a minute."""
+    return _graph(settings, window.aligned(), filters)
+
+
+@st.cache_data(ttl=60, max_entries=128, show_spinner=False)
+def investigation(settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int) -> Any:
+    """One service's investigation (services.mesh.investigate), shared for a minute."""
+    return _investigation(settings, window.aligned(), service, namespace, cluster, step)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

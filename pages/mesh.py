@@ -5,6 +5,7 @@ import streamlit as st
 from components import data
 from components.charts import series_chart
 from components.format import localize, window_caption
+from components.mesh_graph import service_graph
 from components.panel import loaded, no_data
 from components.state import current_view
 from services.mesh.incidents import ERROR_RATIO_LIMIT, format_peak, incidents
@@ -13,6 +14,7 @@ from services.overview import edge_table, series_label, top_services
 view = current_view()
 st.title("Service mesh")
 st.caption(window_caption(view))
+service_graph(view)
 parts = data.page_data(view.settings.sources, "mesh", view.window, view.step, view.filters)
 
 

@@ -86,6 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     back.add_argument("version", type=int)
     back.add_argument("--author", required=True)
 
+    inv = sub.add_parser("investigate", help="a service's symptoms and the likely cause down its dependencies")
+    inv.add_argument("service")
+    inv.add_argument("--namespace", help="the service's namespace (when the name is not unique)")
+    inv.add_argument("--cluster", help="the service's cluster")
+    inv.add_argument("--from", dest="start", metavar="ISO", help="window start (default: one hour before --to)")
+    inv.add_argument("--to", dest="end", metavar="ISO", help="window end (default: now)")
+    inv.add_argument("--json", action="store_true", help="print JSON")
+    inv.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
+
     tri = sub.add_parser("triage", help="group a log file's error lines into events, each with a fix from the runbooks")
     tri.add_argument("file", type=Path, help="a log file (- for standard input)")
     tri.add_argument("--all-lines", action="store_true", help="group every line, not only the errors")
@@ -413,6 +422,47 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _investigate(args: argparse.Namespace, settings: Settings) -> int:
+    from services.mesh.investigate import investigate
+    from services.timewindow import auto_step
+
+    sources = settings.sources.with_prometheus(args.prometheus_url)
+    window = window_from_args(args.start, args.end, now_for(sources))
+    step = auto_step(window, sources.step_seconds)
+    found = investigate(make_source(sources), window, args.service, args.namespace, args.cluster, step)
+    if args.json:
+        print(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        return 0 if found.found else 1
+    if not found.found:
+        print("; ".join(found.notes))
+        return 1
+    print(
+        f"{found.cluster}/{found.namespace}/{found.service}, {found.window.to_dict()['from']} to {found.window.to_dict()['to']}"
+    )
+    if found.healthy:
+        print("healthy: no latency or error excursion in this window")
+    for s in found.symptoms:
+        value = (
+            f"{s.peak:,.0f} ms (baseline {s.baseline:,.0f} ms)"
+            if s.kind == "latency"
+            else f"{s.peak:.1%} (baseline {s.baseline:.2%})"
+        )
+        print(
+            f"symptom: {s.kind} {s.start.isoformat()} to {s.end.isoformat()}, peak {value}"
+            + (" seen by callers" if s.seen_by == "callers" else "")
+        )
+    for step_text in found.steps:
+        print(f"  {step_text}")
+    if found.likely_cause:
+        print(f"likely cause ({found.confidence} confidence): {found.likely_cause.evidence}")
+        print(f"path: {' -> '.join(found.path)}")
+    for a in found.alerts:
+        print(f"alert: {a['alertname']} ({a['severity']}) {a['start']}" + (" firing" if a["ongoing"] else f" to {a['end']}"))
+    for note in found.notes:
+        print(f"note: {note}")
+    return 0
+
+
 def _triage(args: argparse.Namespace, settings: Settings) -> int:
     from services.assistant.offline import language
     from services.assistant.triage import group_lines, line_ranges, suggest
@@ -474,6 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo_export,
         "data": _data,
         "triage": _triage,
+        "investigate": _investigate,
     }
     try:
         settings = load_settings()

@@ -209,3 +209,33 @@ def test_every_model_call_is_audited(index, demo):
     assert chat["prompt_version"].startswith("assistant_system@v") and chat["cost_usd"] > 0 and chat["latency_ms"] > 0
     stored = [a for a in default_store().answers_between("0", "9") if a["request_id"] == answer.request_id]
     assert stored and stored[0]["question"] == "what is firing?"
+
+
+def investigated(question, index, demo):
+    from services.timewindow import Window
+
+    return offline_answer(question, index, demo, window=Window(ANCHOR - timedelta(hours=4), ANCHOR))
+
+
+def test_a_question_about_a_service_leads_with_its_cause(index, demo):
+    answer = investigated("why is checkout slow?", index, demo)
+    first = answer.text.splitlines()[0]
+    assert first.startswith("**checkout is slow because it waits for payments, which waits for ledger: ledger's own p99")
+    assert answer.citations[0].source == "Investigation" and first.endswith("[1]")
+    assert any(c.source == "istio/IstioP99LatencyHigh.md" for c in answer.citations)  # the runbook for the cause
+    korean = investigated("ledger가 왜 느려?", index, demo).text
+    assert korean.startswith("**ledger 자체가 느려졌습니다")
+
+
+def test_a_callers_pool_overflow_is_named_with_its_runbook(index, demo):
+    answer = investigated("frontend 에러 원인이 뭐야?", index, demo)
+    assert "frontend에서 cart로 가는 커넥션 풀" in answer.text.splitlines()[0] and "503 UO" in answer.text
+    assert any(c.source == "istio/Envoy503ResponseFlags.md" for c in answer.citations)
+
+
+def test_what_is_wrong_with_a_service_answers_about_that_service(index, demo):
+    healthy = investigated("what is wrong with notification?", index, demo)
+    assert healthy.action_type != "unknown" and healthy.text.startswith("**notification looks healthy in this window**")
+    assert "I don't know" not in healthy.text
+    ledger = investigated("what is wrong with the ledger service?", index, demo)
+    assert ledger.text.splitlines()[0].startswith("**ledger is slow on its own")

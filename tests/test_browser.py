@@ -149,3 +149,19 @@ def test_downloading_the_html_shift_summary(browser, dashboard_url, tmp_path):
     assert "KubePodCrashLooping" in text
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
+
+
+def test_the_service_graph_shows_an_investigation(browser, dashboard_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1600, "height": 2000})
+    page.goto(f"{dashboard_url}/mesh")
+    page.wait_for_selector("[data-testid='stGraphVizChart'] svg", timeout=60000)
+    page.get_by_text("(the unhealthiest services)").click()
+    page.get_by_role("option", name="prod-seoul/web/frontend").click()
+    page.wait_for_function("document.body.innerText.includes('Likely cause')", timeout=60000)
+    graph = page.locator("[data-testid='stGraphVizChart'] svg").first
+    assert graph.locator("g.node").count() >= 3 and graph.locator("g.edge").count() >= 2
+    assert "cart" in graph.inner_text()
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(tmp_path / "service-graph.png"), full_page=True)
+    assert (tmp_path / "service-graph.png").stat().st_size > 10_000
+    page.close()

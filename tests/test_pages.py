@@ -199,3 +199,17 @@ def test_a_window_without_data_says_so(monkeypatch, prometheus_url):
     assert not at.exception and not at.error
     assert "No alerts in this window" in " ".join(i.value for i in at.info)
     assert metrics(at)["Worst p99"] == "no data"
+
+
+def test_mesh_page_graph_and_the_chosen_services_investigation():
+    at = open_page("pages/mesh.py", preset="Last 6 hours")
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert "digraph mesh" in dot and '"prod-seoul/web/frontend"' in dot  # the unhealthiest services by default
+    at.selectbox(key="graph_service").select("prod-seoul/shop/checkout").run()
+    assert not at.exception
+    cause = " ".join(e.value for e in at.error)
+    assert "Likely cause" in cause and "ledger" in cause and "checkout → payments → ledger" in cause
+    focused = at.get("graphviz_chart")[0].proto.spec
+    assert '"prod-seoul/payments/ledger"' in focused and "#1f77b4" in focused  # the path, highlighted
+    at.selectbox(key="graph_service").select("prod-seoul/notify/notification").run()
+    assert any("looks healthy" in s.value for s in at.success)

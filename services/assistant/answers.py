@@ -20,7 +20,7 @@ from services.assistant.router import Route, route
 from services.assistant.tools import Proposal, ToolCall
 from services.log import request_context
 from services.runtime import Runtime
-from services.sources.base import Filters
+from services.sources.base import Filters, SourceError
 from services.storage import StorageError
 from services.timewindow import Window
 
@@ -87,7 +87,7 @@ def prepare(
     """Route `text` (an explicit `window` wins over the routed one) and gather its context."""
     request_id = uuid.uuid4().hex[:12]
     with request_context(request_id):
-        routed, mode = route(text, now, runtime.model, request_id, session)
+        routed, mode = route(text, now, runtime.model, request_id, session, known_names(runtime))
         chosen = window or Window(routed.start, routed.end)
         log.info(
             "request %s: session %s routed to %s (%s) for %s",
@@ -99,6 +99,15 @@ def prepare(
         )
         context = build_context(text, routed.action_type, page, runtime, chosen, filters, tz)
     return Question(text, routed, mode, context, request_id)
+
+
+def known_names(runtime: Runtime) -> list[str]:
+    """The mesh's service and namespace names: a question naming one is an on-call question."""
+    try:
+        return runtime.source.label_values("service") + runtime.source.label_values("namespace")
+    except SourceError as exc:
+        log.warning("service names unavailable for routing: %s", exc)
+        return []
 
 
 def answer_offline(q: Question, notice: str | None = None) -> Answer:

@@ -20,10 +20,12 @@ from services.alerts.analysis import (
     flapping_records,
     likely_false_records,
 )
+from services.assistant import entities
 from services.assistant.actions import Action
 from services.config import Settings
 from services.knowledge.index import Hit, KnowledgeIndex
 from services.mesh.incidents import Incident, format_peak, incident_records, incidents
+from services.mesh.investigate import Investigation, investigate
 from services.overview import RankedService, overview_data, ranked
 from services.runtime import Runtime
 from services.sources.base import Filters, MetricSource, SourceError
@@ -58,6 +60,7 @@ class Facts:
     incidents: list[Incident] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # parts that could not be read, with why
     unknown: set[str] = field(default_factory=set)  # "alerts", "latency", "traffic", "mesh": unknown, not empty
+    investigation: Investigation | None = None  # the service the question names, investigated
 
 
 @dataclass
@@ -104,6 +107,38 @@ PANEL_FLAPPING = "Alerts: flapping and likely false"
 PANEL_LATENCY = "Mesh: worst p99 latency"
 PANEL_ERRORS = "Mesh: worst 5xx ratio"
 PANEL_INCIDENTS = "Mesh: incidents"
+PANEL_INVESTIGATION = "Investigation"
+
+
+def investigation_text(found: Investigation, tz: ZoneInfo) -> str:
+    """The investigation as numbered-source text: conclusion, evidence, path, alerts, neighbours."""
+    where = f"{found.cluster}/{found.namespace}/{found.service}" if found.found else found.service
+    lines = [f"- service: {where}"]
+    if not found.found:
+        return "\n".join(lines + [f"- {note}" for note in found.notes])
+    p99, errors, rps = (found.summary.get(k, float("nan")) for k in ("p99", "ratio_5xx", "rps"))
+    lines.append(f"- over the window: p99 {p99:,.0f} ms, 5xx {errors:.2%}, {rps:,.1f} req/s")
+    if found.healthy:
+        lines.append("- healthy: no latency or error excursion in this window")
+    for s in found.symptoms:
+        value = (
+            f"{s.peak:,.0f} ms (baseline {s.baseline:,.0f} ms)"
+            if s.kind == "latency"
+            else f"{s.peak:.1%} (baseline {s.baseline:.2%})"
+        )
+        who = " as its callers saw it" if s.seen_by == "callers" else ""
+        lines.append(f"- symptom: {s.kind}{who} from {local_text(s.start, tz)} to {local_text(s.end, tz)}, peak {value}")
+    lines += [f"- {step}" for step in found.steps]
+    if found.likely_cause:
+        c = found.likely_cause
+        lines.append(f"- likely cause ({found.confidence} confidence): {c.service} ({c.kind}): {c.evidence}")
+        lines.append(f"- path: {' -> '.join(found.path)}")
+    for a in found.alerts:
+        lines.append(f"- alert {a['alertname']} ({a['severity']}) {'firing since' if a['ongoing'] else 'from'} {a['start']}")
+    for d in found.dependencies[:8]:
+        lines.append(f"- calls {d['service']}: p99 {d['p99_ms'] or 0:,.0f} ms, 5xx {d['ratio_5xx'] or 0:.2%}")
+    lines += [f"- note: {n}" for n in found.notes]
+    return "\n".join(lines)
 
 
 def _facts(source: MetricSource, window: Window, filters: Filters, settings: Settings, with_series: bool) -> Facts:
@@ -141,6 +176,20 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
             facts.errors.append(f"mesh series: {exc}")
             facts.unknown.add("mesh")
     return facts
+
+
+def _investigation(runtime: Runtime, question: str, window: Window, filters: Filters) -> Investigation | None:
+    """The investigation of the service the question names, if it names one the source knows."""
+    try:
+        named = entities.find(question, runtime.source.label_values("service"), runtime.source.label_values("namespace"))
+    except SourceError:
+        return None
+    if named.subject is None:
+        return None
+    step = auto_step(window, runtime.settings.sources.step_seconds)
+    cluster = filters.clusters[0] if len(filters.clusters) == 1 else None
+    namespace = named.namespaces[0] if named.namespaces else None
+    return investigate(runtime.source, window, named.subject, namespace, cluster, step)
 
 
 def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
@@ -185,7 +234,8 @@ def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
         )
         or "- none"
     )
-    panels = [
+    panels = [(PANEL_INVESTIGATION, investigation_text(facts.investigation, tz))] if facts.investigation else []
+    panels += [
         (PANEL_FIRING, firing),
         (PANEL_FLAPPING, noisy),
         (PANEL_LATENCY, p99),
@@ -198,6 +248,15 @@ def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
 
 
 ACTIONABLE = ("Diagnosis", "Mitigation")
+# What to look up in the runbooks for a cause the investigation found.
+CAUSE_TOPICS = {
+    "latency": "IstioP99LatencyHigh p99 latency high slow service",
+    "errors": "Istio5xxRateHigh 5xx errors application",
+    "connection_pool": "Envoy 503 response flags UO upstream overflow circuit breaker connection pool",
+    "unreachable": "Envoy 503 response flags UF UH upstream connection failure no healthy upstream",
+    "routing": "Envoy 503 response flags NR no route",
+    "caller": "Envoy response flags downstream",
+}
 
 
 def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, action: Action) -> list[Hit]:
@@ -211,6 +270,10 @@ def runbook_hits(index: KnowledgeIndex | None, question: str, facts: Facts, acti
         return []
     hits: list[Hit] = []
     involved: list[str] = []
+    cause = facts.investigation.likely_cause if facts.investigation else None
+    if cause is not None:  # the runbook for what the investigation found comes first
+        topic = CAUSE_TOPICS.get(cause.kind, "")
+        hits += index.search(f"{topic} {' '.join(cause.response_flags)} {cause.service}", 1, include_internal=False)
     if action in (Action.SUMMARY, Action.ALERTS):
         firing = sorted(facts.firing, key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
         involved = [f["alertname"] for f in firing + facts.flapping]
@@ -250,6 +313,8 @@ def build_context(
     index = runtime.index if with_runbooks else None
     with_series = action in (Action.SUMMARY, Action.LATENCY, Action.ERRORS)
     facts = _facts(source, window, filters, settings, with_series) if action != Action.UNKNOWN else Facts()
+    if action != Action.UNKNOWN:
+        facts.investigation = _investigation(runtime, question, window, filters)
     sources: list[Source] = []
     if action != Action.UNKNOWN:
         for name, text in _panel_sources(facts, tz):

@@ -120,6 +120,26 @@ def _facts_reader(action: Action, keys: tuple[str, ...]) -> Callable[[ToolCall, 
     return run
 
 
+def _investigate_service(call: ToolCall, args: dict[str, Any]) -> str:
+    from services.mesh.investigate import investigate
+    from services.timewindow import auto_step
+
+    window, filters = _window_of(call, args)
+    cluster = args.get("cluster") or (filters.clusters[0] if len(filters.clusters) == 1 else None)
+    try:
+        found = investigate(
+            call.runtime.source,
+            window,
+            str(args.get("service", "")),
+            args.get("namespace") or None,
+            cluster,
+            auto_step(window, call.runtime.settings.sources.step_seconds),
+        )
+    except SourceError as exc:
+        return json.dumps({"error": str(exc)})
+    return json.dumps(found.to_dict(), ensure_ascii=False, default=str)
+
+
 def _search_runbooks(call: ToolCall, args: dict[str, Any]) -> str:
     index = call.runtime.index
     hits = index.search(str(args.get("query", "")), 4, include_internal=False) if index else []
@@ -219,6 +239,14 @@ TOOLS: dict[str, Tool] = {
             _WINDOW_PARAMS,
             (),
             _facts_reader(Action.ERRORS, ("worst_errors", "incidents")),
+        ),
+        Tool(
+            "investigate_service",
+            "Investigate one service in a window: its latency and error symptoms, its callers and dependencies, "
+            "and the likely cause found by walking down its dependencies (Envoy response flags included).",
+            {"service": {"type": "string", "description": "the service name"}, **_WINDOW_PARAMS},
+            ("service",),
+            _investigate_service,
         ),
         Tool("search_runbooks", "Search the team's runbooks.", {"query": {"type": "string"}}, ("query",), _search_runbooks),
         Tool(

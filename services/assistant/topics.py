@@ -283,6 +283,14 @@ def _matches(word: str, lexicon: Iterable[str]) -> bool:
     return False
 
 
+def _without_names(text: str, names: list[str]) -> str:
+    lower = text.lower()
+    for name in sorted(names, key=len, reverse=True):
+        if name:
+            lower = re.sub(rf"(?<![a-z0-9-]){re.escape(name.lower())}(?![a-z0-9-])", " ", lower)
+    return lower
+
+
 def topics(text: str) -> set[Action]:
     """The topics named in `text` (alerts, latency, errors)."""
     lower = text.lower()
@@ -314,8 +322,12 @@ def is_oncall(text: str, entities: Iterable[str] = ()) -> bool:
 
 
 def classify(text: str, says_time: bool = False, entities: Iterable[str] = ()) -> Action:
-    """The action for `text`; a question naming a time or a known service is on-call unless plainly not."""
-    named = topics(text)
+    """The action for `text`; a question naming a time or a known service is on-call unless plainly not.
+
+    A service's name is not a topic word: "what is wrong with notification?" is not about alerts.
+    """
+    entities = list(entities)
+    named = topics(_without_names(text, entities))
     if WHOLE_PICTURE.search(text.lower()):
         return Action.SUMMARY
     if len(named) == 1:

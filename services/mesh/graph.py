@@ -114,14 +114,13 @@ class ServiceGraph:
 
     def neighbourhood(self, key: ServiceKey, depth: int = 5) -> set[ServiceKey]:
         """The service, its calling services, and everything it reaches within `depth` calls (cycles are safe)."""
-        seen = {key} | {c for c in (self.caller_service(e) for e in self.callers(key)) if c is not None}
-        frontier = [key]
+        seen, frontier = {key}, [key]
         for _ in range(depth):
             frontier = [e.destination for k in frontier for e in self.dependencies(k) if e.destination not in seen]
             seen.update(frontier)
             if not frontier:
                 break
-        return seen
+        return seen | {c for c in (self.caller_service(e) for e in self.callers(key)) if c is not None}
 
     def unhealthy(self, limit: int) -> list[ServiceKey]:
         """The services in the worst state: errors seen by callers or answered, then p99."""

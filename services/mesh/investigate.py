@@ -62,6 +62,8 @@ class Cause:
     ratio: float = float("nan")  # how much its own measure rose, or the share of requests that failed
     since: datetime | None = None
     caller: str = ""  # for a connection pool: the workload whose sidecar holds it
+    before: float = float("nan")  # its own measure before (ms or ratio) ...
+    peak: float = float("nan")  # ... and at its worst
 
     def to_dict(self) -> dict:
         return {
@@ -223,14 +225,21 @@ def _walk_latency(
         + (f" at {iso(began)}" if began else "")
         + ("; none of its dependencies slowed down with it" if graph.dependencies(current) else "")
     )
-    return path, steps, Cause(current.service, current.namespace, current.cluster, "latency", evidence, [], ratio, began)
+    cause = Cause(current.service, current.namespace, current.cluster, "latency", evidence, [], ratio, began)
+    cause.before, cause.peak = baseline, peak
+    return path, steps, cause
 
 
-def _flags_during(source: MetricSource, graph: ServiceGraph, symptom: Symptom, step: int, names: set[str]) -> pd.DataFrame:
-    caller_view: Reporter = "source" if "source" in graph.reporters else "destination"
+def _flags_during(
+    source: MetricSource, graph: ServiceGraph, symptom: Symptom, step: int, names: set[str], server: bool = False
+) -> pd.DataFrame:
+    """Response flags during the symptom, as the callers' sidecars saw them (or the servers', `server`)."""
+    view: Reporter = "source" if "source" in graph.reporters and not server else "destination"
+    if server and "destination" not in graph.reporters:
+        return pd.DataFrame()
     period = Window(symptom.start, symptom.end + timedelta(seconds=step))
     try:
-        return source.flag_summary(period, Filters(services=tuple(sorted(names))), caller_view)
+        return source.flag_summary(period, Filters(services=tuple(sorted(names))), view)
     except SourceError:
         return pd.DataFrame()
 
@@ -313,11 +322,29 @@ def _walk_errors(
     peak, baseline, began = _change(series.of(series.traffic, current), "ratio_5xx", symptom.start, symptom.end)
     if current == key:
         peak, baseline, began = symptom.peak, symptom.baseline, symptom.start
+    served = _served_flags(_flags_during(source, graph, symptom, step, {current.service}, server=True), current)
+    kind = "application errors (flag -)" if served[:1] == ["-"] else f"5xx its own sidecar flagged {','.join(served)}"
     evidence = (
         f"{current.service} itself answered {peak:.1%} 5xx (baseline {baseline:.2%}) from {iso(began or symptom.start)}, "
-        "application errors (flag -), and its own dependencies did not fail with it"
+        f"{kind}, and its own dependencies did not fail with it"
     )
-    return path, steps, Cause(current.service, current.namespace, current.cluster, "errors", evidence, ["-"], peak, began)
+    cause = Cause(current.service, current.namespace, current.cluster, "errors", evidence, served or ["-"], peak, began)
+    cause.before, cause.peak = baseline, peak
+    return path, steps, cause
+
+
+def _served_flags(flags: pd.DataFrame, key: ServiceKey) -> list[str]:
+    """The response flags of the 5xx a service answered during the symptom, most frequent first."""
+    if flags.empty:
+        return []
+    rows = flags[
+        (flags["service"] == key.service)
+        & (flags["namespace"] == key.namespace)
+        & flags["response_code"].astype(str).str.startswith("5")
+    ]
+    counts = rows.groupby("response_flags")["requests"].sum().sort_values(ascending=False)
+    total = float(counts.sum())
+    return [str(f) for f, v in counts.items() if total and v >= 0.1 * total]
 
 
 def _alerts(source: MetricSource, window: Window, key: ServiceKey) -> tuple[list[dict], str | None]:

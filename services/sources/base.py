@@ -75,8 +75,8 @@ class MetricSource(Protocol):
     def status(self) -> SourceStatus:
         """Whether the source answers, with a one-line detail for the sidebar."""
 
-    def label_values(self, label: Literal["cluster", "namespace"]) -> list[str]:
-        """Clusters or namespaces of the mesh's services, sorted."""
+    def label_values(self, label: Literal["cluster", "namespace", "service"]) -> list[str]:
+        """Clusters, namespaces or service names of the mesh, sorted."""
 
     def mesh_reporters(self) -> list[Reporter]:
         """The reporters the mesh's request metrics carry (both, as Istio writes them, or one)."""

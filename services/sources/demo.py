@@ -73,6 +73,8 @@ class DemoSource:
         data = self.data()
         if label == "cluster":
             values = {s.edge.cluster for s in data.edges} | {a.labels.get("cluster", "") for a in data.alerts}
+        elif label == "service":
+            values = {s.edge.service for s in data.edges}
         else:
             values = {s.edge.namespace for s in data.edges} | {a.labels.get("namespace", "") for a in data.alerts}
         return sorted(v for v in values if v)

@@ -213,9 +213,13 @@ def generate(spec: dict, anchor: datetime) -> DemoData:
                 ("503", "", "UF"): counter(per_sample * ratio_5xx * 0.8),
                 ("500", "", "-"): counter(per_sample * (ratio_5xx * 0.2 + caller_5xx)),
             }
-        # What the caller's sidecar reported: every request the destination answered, plus the
-        # ones it refused itself, which never reached the destination.
-        source_requests = dict(requests)
+        # What the caller's sidecar reported: every request the destination answered (with no
+        # flag of its own: it got an HTTP answer), plus the ones it refused itself, which never
+        # reached the destination.
+        source_requests: dict[tuple[str, str, str], np.ndarray] = {}
+        for (code, status, _flags), values in requests.items():
+            answered = (code, status, "-")
+            source_requests[answered] = source_requests[answered] + values if answered in source_requests else values
         for flag, ratio in rejected.items():
             source_requests[("503", "14" if edge.protocol == "grpc" else "", flag)] = counter(per_sample * ratio)
         fractions = lognormal_cdf(le, median, sigma)  # (n, buckets)

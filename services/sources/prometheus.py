@@ -170,6 +170,8 @@ class PrometheusSource:
         match = f'{REQUESTS}{{reporter="destination"}}'
         if label == "cluster":
             values = set(self._label_values(self.cluster_label, [match, "ALERTS"]))
+        elif label == "service":
+            values = set(self._label_values(SERVICE_LABEL, [match]))
         else:
             values = set(self._label_values(NAMESPACE_LABEL, [match])) | set(self._label_values("namespace", ["ALERTS"]))
         return sorted(v for v in values if v)
