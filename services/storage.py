@@ -81,6 +81,7 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 @dataclass
 class Store:
     path: Path
+    busy_seconds: float = 30.0  # how long a write waits for a lock held by another writer
     _init_lock: ClassVar[threading.Lock] = threading.Lock()
     _ready: ClassVar[set[Path]] = set()  # files whose schema this process has created
 
@@ -96,7 +97,13 @@ class Store:
         """The database at `url` (settings.storage.db_url), its schema created once per process."""
         if not url.startswith("sqlite:///"):
             raise StorageError(f"ONCALL_DB_URL={url!r}: only sqlite:///PATH is supported by this build (see README, 'Storage')")
-        store = cls(Path(url[len("sqlite:///") :]))
+        path, _, query = url[len("sqlite:///") :].partition("?")
+        options = dict(part.partition("=")[::2] for part in query.split("&") if part)
+        try:
+            busy = float(options.get("timeout", 30))
+        except ValueError:
+            raise StorageError(f"ONCALL_DB_URL={url!r}: timeout must be a number of seconds") from None
+        store = cls(Path(path), busy)
         with cls._init_lock:
             if store.path in cls._ready and store.path.exists():
                 return store  # opened for every feedback and audit row: create the schema once
@@ -114,9 +121,9 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=self.busy_seconds, isolation_level=None)
         db.row_factory = sqlite3.Row
-        db.execute("PRAGMA busy_timeout=30000")
+        db.execute(f"PRAGMA busy_timeout={int(self.busy_seconds * 1000)}")
         try:
             yield db
         finally:

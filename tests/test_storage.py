@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +12,8 @@ import pytest
 
 from services.llm.prompts import PROMPTS
 from services.storage import AuditRecord, StorageError, Store, prompt_diff
-from tests.conftest import ROOT
+from services.timewindow import iso
+from tests.conftest import ANCHOR, ROOT, oncall
 
 
 def _write_many(url: str, worker: int, n: int) -> None:
@@ -101,3 +104,32 @@ def test_insights_aggregate_feedback_and_cost(tmp_path):
     assert cost["cost_usd"].sum() == pytest.approx(0.0008) and cost["calls"].sum() == 4
     assert insights.slowest(insights.audit_frame(store))["request_id"].iloc[0] == "r3"
     assert insights.most_asked(store).iloc[0].tolist() == ["what is firing?", 3]
+
+
+def test_a_locked_database_loses_no_answer_and_says_so(tmp_path):
+    """Another writer holds the lock past the busy timeout: the answer is printed, the failure reported."""
+    db = tmp_path / "oncall.db"
+    url = f"sqlite:///{db}?timeout=0.5"
+    Store.open(url)  # schema
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = oncall("ask", "what is firing?", "--json", env={"ONCALL_DB_URL": url, "ONCALL_DEMO_NOW": iso(ANCHOR)})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 3, result.stderr  # 3: answered, not stored
+    assert "KubePodCrashLooping" in json.loads(result.stdout)["answer"]
+    assert "not stored" in result.stderr and "locked" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_database_still_answers_and_reports(tmp_path):
+    """A database that cannot be created (a read-only place): ask answers, report writes its file."""
+    env = {"ONCALL_DB_URL": "sqlite:////proc/oncall-readonly/oncall.db", "ONCALL_DEMO_NOW": iso(ANCHOR)}
+    asked = oncall("ask", "what is firing?", env=env)
+    assert asked.returncode == 3 and "KubePodCrashLooping" in asked.stdout and "not stored" in asked.stderr
+    out = tmp_path / "summary.md"
+    reported = oncall("report", "--format", "md", "--out", str(out), env=env)
+    assert out.is_file() and "Shift summary" in out.read_text(encoding="utf-8"), reported.stderr
+    assert "Traceback" not in asked.stderr + reported.stderr
