@@ -9,6 +9,7 @@ from components.sidebar import CUSTOM, browser_timezone, render_sidebar
 from components.state import VIEW_KEY
 from services.config import ConfigError, Settings, load_settings
 from services.log import setup_logging
+from services.timewindow import utcnow
 
 st.set_page_config(page_title="On-call dashboard", page_icon=":material/monitor_heart:", layout="wide")
 
@@ -55,6 +56,8 @@ def show_page() -> None:
         for problem in (config_problem, window_problem):
             if problem:
                 st.error(problem, icon=":material/warning:")
+        if refresh_seconds:  # says the page is live, and when it last re-read the window
+            st.caption(f"Auto-refresh every {refresh_seconds} s · updated {utcnow().astimezone(view.tz):%H:%M:%S}")
         try:
             page.run()
         finally:

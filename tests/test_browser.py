@@ -165,3 +165,21 @@ def test_the_service_graph_shows_an_investigation(browser, dashboard_url, tmp_pa
     page.screenshot(path=str(tmp_path / "service-graph.png"), full_page=True)
     assert (tmp_path / "service-graph.png").stat().st_size > 10_000
     page.close()
+
+
+def test_auto_refresh_rereads_the_page_on_its_timer(browser, dashboard_url):
+    """The page reruns by itself: the 'updated' time moves without a click."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{dashboard_url}/alerts")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
+    page.locator("[data-testid='stSidebar']").get_by_text("Auto-refresh").click()
+    page.locator("[data-testid='stSidebar']").get_by_text("30 s").click()
+    caption = page.get_by_text("Auto-refresh every 30 s · updated ")
+    caption.wait_for(timeout=30000)
+    first = caption.inner_text()
+    page.wait_for_function(
+        f"!document.body.innerText.includes({first!r}) && document.body.innerText.includes('Auto-refresh every 30 s')",
+        timeout=60000,
+    )
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()

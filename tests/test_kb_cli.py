@@ -1,6 +1,7 @@
 """`oncall kb ...` as a user runs it."""
 
 import json
+import shutil
 
 from tests.conftest import oncall
 from tests.test_knowledge import CORPUS
@@ -35,9 +36,11 @@ def test_build_search_batch_stats(tmp_path):
     assert stats["documents"] == 108 and stats["embedder"] == "use-multilingual-v3" and stats["dim"] == 512
 
 
-def test_default_build_has_the_bundled_runbooks(tmp_path):
+def test_default_build_has_the_bundled_runbooks(tmp_path, bundled_index_dir):
     index = tmp_path / "kb"
-    kb("build", index=index)
+    shutil.copytree(bundled_index_dir, index)  # the session's default index: this build re-embeds nothing
+    built = kb("build", index=index)
+    assert "(0 embedded" in built.stdout
     top = json.loads(kb("search", "503 with response flag UF on the recommendation edge", "--json", index=index).stdout)[0]
     assert top["source"] == "istio/Envoy503ResponseFlags.md"
 

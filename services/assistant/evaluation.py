@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from services.assistant.answers import ask, prepare
+from services.assistant.offline import language as offline_language
 from services.assistant.router import route
 from services.config import DATA_DIR
 from services.knowledge.recall import load_cases, score
@@ -78,10 +79,16 @@ def run(sets: Path, runtime: Runtime, now: datetime) -> EvalReport:
     offline = replace(runtime, model=None, index_loader=lambda: index)  # the judge's context, routed by the rules
     for case in answer_cases:
         answer = ask(case["q"], now, runtime, session="eval")
-        hits = [fact for fact in case["expected"] if fact in answer.text]
-        found, total = found + len(hits), total + len(case["expected"])
-        if len(hits) < len(case["expected"]):
-            failures.append(f"answer: {case['q']!r} misses {sorted(set(case['expected']) - set(hits))}")
+        # Each expectation is a fact of the data (an alert, a service, a flag), never a UI phrase:
+        # the language and whether the question was answerable are checked as behaviour.
+        checks = [(fact, fact in answer.text) for fact in case["expected"]]
+        checks.append((f"answered in {case.get('lang', 'en')}", offline_language(answer.text) == case.get("lang", "en")))
+        if case.get("answerable", True) is False:
+            checks.append(("declined with no facts cited", answer.action_type == "unknown" and not answer.citations))
+        missed = [what for what, ok in checks if not ok]
+        found, total = found + len(checks) - len(missed), total + len(checks)
+        if missed:
+            failures.append(f"answer: {case['q']!r} misses {missed}")
         if model is not None:
             grade = judge(case["q"], answer.text, prepare(case["q"], now, offline).context.render(3000), model)
             if grade:
