@@ -23,6 +23,7 @@ from services.timewindow import Window, auto_step, iso
 
 DEPENDENCY_FACTOR = 2.0  # a dependency whose p99 rose this much over the symptom explains it (in part)
 HIGH_CONFIDENCE_FACTOR = 5.0
+INVESTIGATION_POINTS = 720  # points per series at most; the step is never under a minute
 
 
 @dataclass
@@ -386,7 +387,9 @@ def investigate(
 ) -> Investigation:
     """What happened to `service` in `window`, and why (see the module docstring)."""
     window = window.aligned()
-    step = step or auto_step(window, None)
+    # Its own resolution, finer than a chart's: a 40-minute incident must not vanish under a
+    # 10-minute step on a day's window (only the neighbourhood's series are read at it).
+    step = max(60, min(step or auto_step(window, None), window.seconds // INVESTIGATION_POINTS))
     graph = graph or build_graph(source, window, Filters(clusters=(cluster,) if cluster else ()))
     keys = graph.find(service, namespace, cluster)
     if not keys:
