@@ -33,6 +33,7 @@ PAGES = {
     "prompts": st.Page("pages/prompts.py", title="Prompts", icon=":material/edit_note:"),
 }
 page = st.navigation(list(PAGES.values()))
+REFRESH_ARMED = "refresh_armed"
 
 # A question about another time ("11월 3일 오전 8시 얼럿") moves the view there, before the
 # sidebar's widgets exist (their values cannot change after).
@@ -67,7 +68,15 @@ def show_page() -> None:
         render_chat(view, page.title)
 
 
+def _refresh_timer() -> None:
+    """Reruns the whole app when its timer fires (a page cannot run again inside a fragment:
+    only the page st.navigation returned in this run may run, once)."""
+    if st.session_state.get(REFRESH_ARMED):
+        st.rerun(scope="app")
+    st.session_state[REFRESH_ARMED] = True
+
+
+show_page()
 if refresh_seconds:
-    st.fragment(show_page, run_every=refresh_seconds)()
-else:
-    show_page()
+    st.session_state[REFRESH_ARMED] = False  # this run is the refresh; the next timer tick starts one
+    st.fragment(_refresh_timer, run_every=refresh_seconds)()
