@@ -95,10 +95,12 @@ def _graph(settings: SourceSettings, window: Window, filters: Filters) -> Any:
     return build_graph(source_for(settings), window, filters)
 
 
-def _investigation(settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int) -> Any:
+def _investigation(
+    settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int, graph: Any = None
+) -> Any:
     from services.mesh.investigate import investigate
 
-    return investigate(source_for(settings), window, service, namespace or None, cluster or None, step)
+    return investigate(source_for(settings), window, service, namespace or None, cluster or None, step, graph)
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
@@ -108,9 +110,12 @@ def service_graph(settings: SourceSettings, window: Window, filters: Filters) ->
 
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
-def investigation(settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int) -> Any:
-    """One service's investigation (services.mesh.investigate), shared for a minute."""
-    return _investigation(settings, window.aligned(), service, namespace, cluster, step)
+def investigation(
+    settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int, _graph: Any = None
+) -> Any:
+    """One service's investigation (services.mesh.investigate), shared for a minute; `_graph` is the
+    page's graph of the same window (not part of the cache key), so it is not read twice."""
+    return _investigation(settings, window.aligned(), service, namespace, cluster, step, _graph)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

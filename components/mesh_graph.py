@@ -33,7 +33,7 @@ def service_graph(view: View) -> None:
     chosen = st.selectbox("Investigate a service", [NONE, *labels], key="graph_service")
     focus: ServiceKey | None = labels.get(chosen)
     found = (
-        data.investigation(view.settings.sources, view.window, focus.service, focus.namespace, focus.cluster, view.step)
+        data.investigation(view.settings.sources, view.window, focus.service, focus.namespace, focus.cluster, view.step, graph)
         if focus
         else None
     )

@@ -283,6 +283,7 @@ SECTION_SETS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SECTION_SETS))
 def test_section_level_recall_on_the_dev_sets(name, tmp_path, embedder):
     folder, cases_path, floors = SECTION_SETS[name]

@@ -103,6 +103,7 @@ def _grouping_accuracy(rows: list[dict]) -> float:
     return sum(truth[rows[i]["event"]] == mine[found.get(i, -1 - i)] for i in keep) / len(keep)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", ["triage", "triage_holdout"])
 def test_grouping_and_error_selection_on_labelled_logs(folder):
     """Logs an SRE pastes, from many systems, labelled by hand apart from the code (data/eval/triage*)."""
