@@ -126,3 +126,9 @@ def test_investigate_cli_on_the_demo_prints_the_conclusion():
     )
     assert out.returncode == 0, out.stderr
     assert "path: checkout -> payments -> ledger" in out.stdout and "likely cause (high confidence)" in out.stdout
+
+
+def test_an_unreachable_source_is_unknown_not_no_traffic():
+    out = oncall("investigate", "checkout", env={"PROMETHEUS_URL": "http://127.0.0.1:9", "ONCALL_TIMEOUT_SECONDS": "2"})
+    assert out.returncode == 1 and "could not be read" in out.stderr and "unreachable" in out.stderr
+    assert "no traffic" not in out.stdout + out.stderr and "Traceback" not in out.stderr

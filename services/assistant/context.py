@@ -178,18 +178,23 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
     return facts
 
 
-def _investigation(runtime: Runtime, question: str, window: Window, filters: Filters) -> Investigation | None:
-    """The investigation of the service the question names, if it names one the source knows."""
+def _investigation(runtime: Runtime, question: str, window: Window, filters: Filters, facts: Facts) -> Investigation | None:
+    """The investigation of the service the question names, if it names one the source knows.
+
+    A source that cannot be read leaves it out and says so (unknown, never "no traffic").
+    """
     try:
         named = entities.find(question, runtime.source.label_values("service"), runtime.source.label_values("namespace"))
-    except SourceError:
+        if named.subject is None:
+            return None
+        step = auto_step(window, runtime.settings.sources.step_seconds)
+        cluster = filters.clusters[0] if len(filters.clusters) == 1 else None
+        namespace = named.namespaces[0] if named.namespaces else None
+        return investigate(runtime.source, window, named.subject, namespace, cluster, step)
+    except SourceError as exc:
+        facts.errors.append(f"investigation: {exc}")
+        facts.unknown.add("mesh")
         return None
-    if named.subject is None:
-        return None
-    step = auto_step(window, runtime.settings.sources.step_seconds)
-    cluster = filters.clusters[0] if len(filters.clusters) == 1 else None
-    namespace = named.namespaces[0] if named.namespaces else None
-    return investigate(runtime.source, window, named.subject, namespace, cluster, step)
 
 
 def _panel_sources(facts: Facts, tz: ZoneInfo) -> list[tuple[str, str]]:
@@ -314,7 +319,7 @@ def build_context(
     with_series = action in (Action.SUMMARY, Action.LATENCY, Action.ERRORS)
     facts = _facts(source, window, filters, settings, with_series) if action != Action.UNKNOWN else Facts()
     if action != Action.UNKNOWN:
-        facts.investigation = _investigation(runtime, question, window, filters)
+        facts.investigation = _investigation(runtime, question, window, filters, facts)
     sources: list[Source] = []
     if action != Action.UNKNOWN:
         for name, text in _panel_sources(facts, tz):

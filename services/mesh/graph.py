@@ -219,6 +219,6 @@ def build_graph(source: MetricSource, window: Window, filters: Filters = Filters
         nodes.setdefault(ServiceKey(row["cluster"], row["namespace"], row["service"]), {})["p99"] = row["p99"]
     for e in edges.values():
         nodes.setdefault(e.destination, {"rps": e.rps})
-    if len(reporters) == 1:
+    if len(reporters) == 1 and not problems:
         problems.append(f"the mesh reports from one side only ({reporters[0]}): errors the caller's sidecar made are not visible")
     return ServiceGraph(window, list(edges.values()), nodes, reporters, problems)

@@ -392,6 +392,8 @@ def investigate(
     step = max(60, min(step or auto_step(window, None), window.seconds // INVESTIGATION_POINTS))
     graph = graph or build_graph(source, window, Filters(clusters=(cluster,) if cluster else ()))
     keys = graph.find(service, namespace, cluster)
+    if not graph.nodes and graph.problems:  # unknown, not "no traffic": the mesh could not be read
+        raise SourceError(f"the mesh could not be read: {graph.problems[0]}")
     if not keys:
         result = Investigation(service, namespace or "", cluster or "", window, False, reporters=list(graph.reporters))
         result.notes = [f"{service} had no traffic in this window{' (namespace ' + namespace + ')' if namespace else ''}"]
