@@ -89,24 +89,12 @@ def page_data(settings: SourceSettings, page: str, window: Window, *args: Any) -
         return partial.parts
 
 
-def _graph(settings: SourceSettings, window: Window, filters: Filters) -> Any:
-    from services.mesh.graph import build_graph
-
-    return build_graph(source_for(settings), window, filters)
-
-
-def _investigation(
-    settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int, graph: Any = None
-) -> Any:
-    from services.mesh.investigate import investigate
-
-    return investigate(source_for(settings), window, service, namespace or None, cluster or None, step, graph)
-
-
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def service_graph(settings: SourceSettings, window: Window, filters: Filters) -> Any:
     """The service graph of a window (services.mesh.graph), shared by every session for a minute."""
-    return _graph(settings, window.aligned(), filters)
+    from services.mesh.graph import build_graph
+
+    return build_graph(source_for(settings), window.aligned(), filters)
 
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
@@ -115,7 +103,9 @@ def investigation(
 ) -> Any:
     """One service's investigation (services.mesh.investigate), shared for a minute; `_graph` is the
     page's graph of the same window (not part of the cache key), so it is not read twice."""
-    return _investigation(settings, window.aligned(), service, namespace, cluster, step, _graph)
+    from services.mesh.investigate import investigate
+
+    return investigate(source_for(settings), window.aligned(), service, namespace or None, cluster or None, step, _graph)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from services.reports.export import CHROMIUM_ARGS  # the flags the PDF export launches it with
 from tests.conftest import KEEP, require
 from tests.servers import free_port
 
@@ -18,14 +19,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Mesh first: a deep link as the first request to a new server must still run app.py.
 PAGES = {"mesh": ("mesh", 2), "alerts": ("alerts", 1), "overview": ("", 1)}
 

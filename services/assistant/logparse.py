@@ -147,10 +147,10 @@ def _source(line: str) -> tuple[str, str]:
     """
     prefix, rest = strip_prefix(line)
     syslog = _SYSLOG_HEAD.match(rest)
-    if syslog:
-        tag = rest[syslog.start(1) : rest.index(":", syslog.end()) + 1] if ":" in rest[syslog.end() :] else ""
-        rest = rest[syslog.end() + len(tag) - len(syslog.group(1)) - 1 :].lstrip() if tag else rest
-        prefix += tag
+    if syslog:  # the pattern looks ahead for "proc[pid]:", so the colon is there
+        colon = rest.index(":", syslog.end())
+        prefix += rest[syslog.start(1) : colon + 1]
+        rest = rest[colon + 1 :].lstrip()
     request = _REQUEST_TAG.match(rest)
     if request:
         prefix += request.group(0)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from services.assistant.topics import edit_distance
+
 
 class Kind(StrEnum):
     NUMBER = "number"  # value: float
@@ -305,8 +307,6 @@ def _corrected(word: str) -> str:
     """
     if len(word) < 4 or word in VOCABULARY:
         return word
-    from services.assistant.topics import edit_distance
-
     for entry in VOCABULARY:
         limit = 2 if len(entry) >= 8 else 1
         if word[0] != entry[0] or (len(word) == 4 and word[-1] != entry[-1]):

@@ -283,11 +283,16 @@ def _matches(word: str, lexicon: Iterable[str]) -> bool:
     return False
 
 
+def _named(name: str) -> re.Pattern[str]:
+    """A known name as a whole word of a lower-cased question."""
+    return re.compile(rf"(?<![a-z0-9-]){re.escape(name.lower())}(?![a-z0-9-])")
+
+
 def _without_names(text: str, names: list[str]) -> str:
     lower = text.lower()
     for name in sorted(names, key=len, reverse=True):
         if name:
-            lower = re.sub(rf"(?<![a-z0-9-]){re.escape(name.lower())}(?![a-z0-9-])", " ", lower)
+            lower = _named(name).sub(" ", lower)
     return lower
 
 
@@ -314,7 +319,7 @@ def is_oncall(text: str, entities: Iterable[str] = ()) -> bool:
     """Whether a question with no topic word is still about the system (the summary)."""
     lower = text.lower()
     words = _WORD.findall(lower)
-    if any(name and re.search(rf"(?<![a-z0-9-]){re.escape(name.lower())}(?![a-z0-9-])", lower) for name in entities):
+    if any(name and _named(name).search(lower) for name in entities):
         return True
     if OFF_TOPIC.search(lower):
         return False

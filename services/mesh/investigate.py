@@ -419,8 +419,8 @@ def investigate(
     result.symptoms = _symptoms(series, key, graph, step)
     result.alerts, alert_problem = _alerts(source, window, key)
     result.notes += [n for n in (alert_problem,) if n] + graph.problems
-    if result.symptoms:
-        symptom = max(result.symptoms, key=lambda s: s.severity)
+    symptom = max(result.symptoms, key=lambda s: s.severity) if result.symptoms else None
+    if symptom is not None:
         if symptom.kind == "latency":
             path, steps, cause = _walk_latency(graph, series, key, symptom)
         else:
@@ -429,15 +429,14 @@ def investigate(
         result.confidence = _confidence(cause, symptom, graph, step)
     else:
         result.path, result.confidence = [key.service], "high" if not graph.problems else "medium"
-    result.dependencies = [_dependency_row(e, series, result.symptoms) for e in graph.dependencies(key)]
+    result.dependencies = [_dependency_row(e, series, symptom) for e in graph.dependencies(key)]
     return result
 
 
-def _dependency_row(edge: GraphEdge, series: _Series, symptoms: list[Symptom]) -> dict:
+def _dependency_row(edge: GraphEdge, series: _Series, symptom: Symptom | None) -> dict:
     row = _edge_row(edge)
-    if symptoms:
-        s = max(symptoms, key=lambda s: s.severity)
-        peak, baseline, _ = _change(series.of(series.latency, edge.destination), "p99", s.start, s.end)
+    if symptom is not None:
+        peak, baseline, _ = _change(series.of(series.latency, edge.destination), "p99", symptom.start, symptom.end)
         row["p99_change"] = _rounded(peak / baseline) if baseline and baseline == baseline and peak == peak else None
     return row
 
