@@ -56,6 +56,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             source = inspect.getsource(function) if function else ""
         except (OSError, TypeError):
             source = ""
+        if "to_pdf(" in source:
+            item.add_marker(pytest.mark.browser)
         if "oncall(" in source or "kb(" in source or "AppTest.from_file(APP" in source and "time.sleep" in source:
             item.add_marker(pytest.mark.slow)
 
@@ -150,12 +152,26 @@ def navigation_like_the_server(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def bundled_index_dir(tmp_path_factory):
-    """The default runbook index (bundled folders), built once for the session."""
+def bundled_index_dir(tmp_path_factory, pytestconfig):
+    """The default runbook index (bundled folders), built once for the session.
+
+    The build is incremental, so it starts from the index the last run left in pytest's cache
+    (the unchanged runbooks are not embedded again) and leaves its result there for the next run.
+    """
     from services.knowledge import indexing
 
-    directory = tmp_path_factory.mktemp("kb")
+    directory = tmp_path_factory.mktemp("kb") / "index"
+    cached = pytestconfig.cache.mkdir("bundled-index")
+    if any(cached.iterdir()):
+        shutil.copytree(cached, directory)
     indexing.build_index(settings_for().knowledge, index_dir=directory)
+    staging = Path(tempfile.mkdtemp(dir=cached.parent))
+    shutil.copytree(directory, staging, dirs_exist_ok=True)
+    shutil.rmtree(cached, ignore_errors=True)
+    try:
+        staging.rename(cached)
+    except OSError:  # another xdist worker stored its copy first: either one is complete
+        shutil.rmtree(staging)
     return directory
 
 
