@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real, from Debian's packages, when missing:
-# Prometheus with promtool, Alertmanager, and Chromium for the browser test.
+# Prometheus with promtool, Alertmanager, Chromium for the browser test and PDFs, a CJK font.
 set -euo pipefail
 
 needed=()
@@ -8,6 +8,9 @@ command -v prometheus >/dev/null || needed+=(prometheus)
 command -v promtool >/dev/null || needed+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || needed+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || needed+=(chromium)
+# Hangul in PDF shift summaries (Chromium prints boxes without it), and pdftotext to read them back.
+fc-list :lang=ko family 2>/dev/null | grep "Noto Sans CJK KR" >/dev/null || needed+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null || needed+=(poppler-utils)
 [ ${#needed[@]} -eq 0 ] && exit 0
 
 sudo=""

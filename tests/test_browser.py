@@ -90,6 +90,9 @@ def test_every_page_renders_its_charts(browser, dashboard_url, tmp_path):
         assert page.locator(".js-plotly-plot").count() == charts
         # Times are shown in the browser's zone, which the page learnt from the browser.
         assert "Asia/Seoul" in page.locator("[data-testid='stSidebar']").inner_text()
+        # .streamlit/config.toml: the viewers' toolbar, even on localhost (where "auto" shows Deploy).
+        assert page.get_by_role("button", name="Deploy").count() == 0
+        assert page.locator("[data-testid='stAppDeployButton']").count() == 0
         page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import time
 import unicodedata
 from datetime import timedelta
@@ -20,7 +21,7 @@ from services.reports import summary as report
 from services.sources.base import Filters
 from services.storage import Store
 from services.timewindow import Window, iso
-from tests.conftest import ANCHOR, oncall, runtime_for, settings_for
+from tests.conftest import ANCHOR, oncall, require, runtime_for, settings_for
 from tests.fake_openai import fake_openai
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -166,3 +167,49 @@ def test_an_unreachable_prometheus_is_named_and_the_summary_still_produced(store
     markdown = export.to_markdown(summary)
     assert "Some data could not be read" in markdown and "follow up on ledger slowness" in markdown
     assert "0 firings" not in markdown and "nothing is firing" not in markdown.lower() and "**Unknown**" in markdown
+
+
+KOREAN_NOTES = "결제 지연: ledger 커넥션 풀이 포화되어 v2.3으로 롤백했습니다.\n- [ ] 내일 오전 결제팀과 원인 분석하기\n"
+
+
+def pdf_font_names(data: bytes) -> set[str]:
+    """The embedded fonts' names without the subset tag. Chromium embeds Noto CJK (CFF outlines)
+    as Type 3 fonts, which `pdffonts` lists as [none]; their FontDescriptor still has the name."""
+    names = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            for part in (font, *(d.get_object() for d in font.get("/DescendantFonts", []))):
+                if "/FontDescriptor" in part:
+                    names.add(str(part["/FontDescriptor"].get_object()["/FontName"]).split("+")[-1])
+    return names
+
+
+def test_korean_notes_print_in_a_hangul_font_and_read_back_intact(store, tmp_path):
+    require("pdftotext")
+    summary = report.build_summary(runtime_for(store=store), SHIFT, Filters(), KOREAN_NOTES, ZoneInfo("Asia/Seoul"))
+    page = export.to_html(summary)
+    pdf = tmp_path / "shift.pdf"
+    pdf.write_bytes(export.to_pdf(page))
+    # The Korean face the stylesheet names, not boxes from a Latin-only font (nor the Japanese face).
+    assert "NotoSansCJKkr-Regular" in pdf_font_names(pdf.read_bytes())
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(unicodedata.normalize("NFC", text).split())
+    assert "결제 지연: ledger 커넥션 풀이 포화되어 v2.3으로 롤백했습니다." in flat
+    assert "내일 오전 결제팀과 원인 분석하기" in flat
+
+
+def test_the_questions_table_says_no_feedback_and_shortens_answers_after_a_word(store):
+    answer = "Checkout waits on ledger, whose connection pool to the payments database is saturated. " * 6
+    store.save_answer("req-2", "s", "Why is checkout slow?", answer, "mesh", "offline", iso(SHIFT.start), iso(SHIFT.end), [])
+    with store.connect() as db:
+        db.execute("UPDATE answers SET created_at = ?", (iso(ANCHOR - timedelta(hours=1)),))
+    markdown = export.to_markdown(report.build_summary(runtime_for(store=store), SHIFT, Filters(), ""))
+    row = next(line for line in markdown.splitlines() if line.startswith("| Why is checkout slow?"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[2] == "no feedback" and "None" not in row
+    shown = cells[1]
+    assert shown.endswith("…") and len(shown) <= 301
+    kept = shown.removesuffix("…")
+    assert answer.startswith(kept) and answer[len(kept)] in " ,."  # whole words only
+    assert kept.endswith("ledger, whose")  # the last whole word within 300 characters; "connection" did not fit

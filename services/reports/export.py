@@ -32,6 +32,9 @@ CHROMIUM_ARGS = [
 ]
 
 
+NO_FEEDBACK = "no feedback"  # the questions table's feedback cell for an answer nobody rated
+
+
 class ReportError(RuntimeError):
     """The report could not be produced; the message says why."""
 
@@ -49,11 +52,13 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
 
 
 def _shorten(text: str | None, limit: int = 300) -> str:
-    """At most `limit` characters, cut at a word boundary."""
-    text = (text or "").strip()
+    """On one line, at most `limit` characters and "…", cut after a whole word (a first word
+    longer than `limit` is cut inside)."""
+    text = " ".join((text or "").split())
     if len(text) <= limit:
         return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip() + " …"
+    head = text[: limit + 1]  # a word ending right at `limit` is whole
+    return (head.rsplit(" ", 1)[0] if " " in head else text[:limit]).rstrip(" ,;:") + "…"
 
 
 def _rows(summary: ShiftSummary) -> dict[str, list[dict[str, Any]]]:
@@ -66,7 +71,7 @@ def _rows(summary: ShiftSummary) -> dict[str, list[dict[str, Any]]]:
             {**i, "start": local_text(i["start"], tz), "end": local_text(i["end"], tz), "peak": format_peak(i["kind"], i["peak"])}
             for i in summary.incidents
         ],
-        "questions": [{**q, "answer": _shorten(q["answer"])} for q in summary.questions],
+        "questions": [{**q, "answer": _shorten(q["answer"]), "rating": q["rating"] or NO_FEEDBACK} for q in summary.questions],
     }
 
 
