@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from services.config import ConfigError, Settings, load_settings
+from services.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ModelError
 from services.log import setup_logging
@@ -107,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("text", nargs="?", help="the question")
     route.add_argument("--now", metavar="ISO", help="the time the question is asked (default: now)")
     route.add_argument("--batch", type=Path, metavar="FILE", help='JSON lines {"q", "now"} in, JSON lines out, same order')
+
+    serve = sub.add_parser("serve", help="start the dashboard (Streamlit) from the installed package")
+    serve.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    serve.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
 
     kb = sub.add_parser("kb", help="the runbook knowledge index")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -511,12 +515,31 @@ def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """`streamlit run` on app.py wherever it is installed, with the Makefile's flags; the options
+    of the repo's .streamlit/config.toml are passed too, since an installed package is run from
+    a directory that has none. Blocks until the server stops (Ctrl-C, SIGTERM)."""
+    from streamlit.web import cli as streamlit_cli
+
+    flags = {
+        "server.address": args.address,
+        "server.port": str(args.port),
+        "server.headless": "true",
+        "browser.gatherUsageStats": "false",
+        "client.toolbarMode": "viewer",  # no Deploy button or developer menu
+    }
+    options = [part for key, value in flags.items() for part in (f"--{key}", value)]
+    streamlit_cli.main(["run", str(PROJECT_ROOT / "app.py"), *options], prog_name="streamlit", standalone_mode=False)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {
         "status": _status,
         "kb": _kb,
         "route": _route,
+        "serve": _serve,
         "ask": _ask,
         "prompts": _prompts,
         "report": _report,

@@ -17,8 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+# The checkout, or site-packages: the wheel installs app.py, pages/, components/, services/ and
+# data/ side by side as they are in the repo (pyproject.toml), so one lookup serves both.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = PROJECT_ROOT / "data"  # bundled data: demo scenario, runbooks, prompts, eval sets
+DATA_DIR = PROJECT_ROOT / "data"  # bundled data: demo scenario, runbooks, prompts, glossary, eval sets
+# What the dashboard writes (database, runbook index) unless ONCALL_DATA_DIR says: var/ in a
+# checkout; an installed package must not write into site-packages, so there it is var/ in the
+# working directory, where `.streamlit/secrets.toml` is read from as well.
+STATE_DIR = PROJECT_ROOT / "var" if (PROJECT_ROOT / "pyproject.toml").is_file() else Path("var").resolve()
 DEFAULT_SECRETS = Path(".streamlit") / "secrets.toml"
 
 # USD per million tokens (input, output); ONCALL_PRICE_TABLE='{"model": [in, out]}' adds or overrides.
@@ -102,7 +108,7 @@ class ModelSettings:
 class KnowledgeSettings:
     """The runbook index: its folder, the runbook folders and the embedder."""
 
-    index_dir: Path = PROJECT_ROOT / "var" / "kb"
+    index_dir: Path = STATE_DIR / "kb"
     runbook_dirs: tuple[Path, ...] = ()
     internal_runbook_dirs: tuple[Path, ...] = ()
     embedder: str = "local"  # "local" (USE, offline), "e5" (multilingual-e5-small, offline, slower builds) or "openai"
@@ -114,8 +120,8 @@ class KnowledgeSettings:
 
 @dataclass(frozen=True)
 class StorageSettings:
-    data_dir: Path = PROJECT_ROOT / "var"
-    db_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'oncall.db'}"
+    data_dir: Path = STATE_DIR
+    db_url: str = f"sqlite:///{STATE_DIR / 'oncall.db'}"
     retention_days: int = 90  # answers, feedback, audit rows and reports older than this are deleted
 
 
@@ -290,7 +296,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
     `model_problem` and the assistant answers offline.
     """
     read = _Reader(os.environ if env is None else env, read_secrets(secrets_path or DEFAULT_SECRETS))
-    data_dir = Path(read.text("ONCALL_DATA_DIR") or PROJECT_ROOT / "var").expanduser()
+    data_dir = Path(read.text("ONCALL_DATA_DIR") or STATE_DIR).expanduser()
     try:
         model, model_problem = _model(read), None
     except ConfigError as exc:
