@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -518,9 +519,8 @@ def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     """`streamlit run` on app.py wherever it is installed, with the Makefile's flags; the options
     of the repo's .streamlit/config.toml are passed too, since an installed package is run from
-    a directory that has none. Blocks until the server stops (Ctrl-C, SIGTERM)."""
-    from streamlit.web import cli as streamlit_cli
-
+    a directory that has none. Streamlit's CLI replaces this process (services import no
+    Streamlit), so Ctrl-C and SIGTERM stop the server itself."""
     flags = {
         "server.address": args.address,
         "server.port": str(args.port),
@@ -529,8 +529,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "client.toolbarMode": "viewer",  # no Deploy button or developer menu
     }
     options = [part for key, value in flags.items() for part in (f"--{key}", value)]
-    streamlit_cli.main(["run", str(PROJECT_ROOT / "app.py"), *options], prog_name="streamlit", standalone_mode=False)
-    return 0
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"), *options])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
