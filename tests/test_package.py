@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,10 +20,11 @@ from services.reports.export import CHROMIUM_ARGS
 from tests.conftest import require
 from tests.servers import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+COMMANDS = {"status", "demo", "ask", "report", "eval", "data", "prompts", "investigate", "triage", "route", "serve", "kb"}
 # What a checkout has and a wheel is not built from (the copy keeps pip's build/ and egg-info out of it).
 NOT_SOURCE = (".git", ".venv", ".streamlit", "var", "build", "*.egg-info", "__pycache__", ".*_cache")
 
@@ -33,7 +35,7 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout
     return result.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, dict[str, str]]]:
     """(the venv's bin folder, an empty working folder, a user's environment) after `pip install` of the wheel."""
     work = tmp_path_factory.mktemp("package")
@@ -55,26 +57,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     env = {k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "LC_ALL", "TMPDIR")}
     env["PATH"] = f"{work / 'venv' / 'bin'}:/usr/bin:/bin"
     yield work / "venv" / "bin", home, env
+    shutil.rmtree(work / "venv")  # 1.2 GB; pytest keeps the last three runs' folders
 
 
-def test_the_installed_cli_runs_every_command_on_the_bundled_data(installed):
+def test_the_installed_package_runs_the_cli_and_the_dashboard(installed, tmp_path):
+    """One test, so that xdist's workers do not each build a venv."""
     bin_dir, cwd, env = installed
+    check_the_cli(bin_dir, cwd, env)
+    check_oncall_serve(bin_dir, cwd, env, tmp_path / "serve.log")
+
+
+def check_the_cli(bin_dir: Path, cwd: Path, env: dict[str, str]) -> None:
+    """Every command is there, and they run on the bundled data."""
     usage = run(bin_dir / "oncall", "--help", cwd=cwd, env=env)
-    for command in (
-        "status",
-        "demo",
-        "ask",
-        "report",
-        "eval",
-        "data",
-        "prompts",
-        "investigate",
-        "triage",
-        "route",
-        "kb",
-        "serve",
-    ):
-        assert command in usage, command
+    assert set(re.search(r"\{([a-z,]+)\}", usage)[1].split(",")) == COMMANDS, usage
 
     status = json.loads(run(bin_dir / "oncall", "status", "--json", cwd=cwd, env=env))  # the bundled demo scenario
     assert status["source"] == "demo"
@@ -91,19 +87,15 @@ def test_the_installed_cli_runs_every_command_on_the_bundled_data(installed):
     assert "assistant_system" in prompts and "router" in prompts
     # What the dashboard writes goes to the working folder, never into site-packages.
     assert (cwd / "var" / "oncall.db").is_file()
-    site = Path(
-        run(bin_dir / "python", "-c", "import services, sys; print(services.__file__)", cwd=cwd, env=env).strip()
-    ).parents[1]
+    site = Path(run(bin_dir / "python", "-c", "import services; print(services.__file__)", cwd=cwd, env=env).strip()).parents[1]
     assert site.is_relative_to(bin_dir.parent) and not (site / "var").exists()
     assert {"router.jsonl", "retrieval.jsonl", "answers.jsonl"} <= {p.name for p in (site / "data" / "eval").iterdir()}
 
 
-@pytest.mark.browser
-def test_oncall_serve_starts_the_installed_dashboard(installed, tmp_path):
-    bin_dir, cwd, env = installed
+def check_oncall_serve(bin_dir: Path, cwd: Path, env: dict[str, str], log: Path) -> None:
+    """The dashboard from the installed app.py, pages and components, until SIGTERM."""
     require(CHROMIUM)
     port = free_port()
-    log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen([bin_dir / "oncall", "serve", "--port", str(port)], cwd=cwd, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
