@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from components.chat import PENDING_VIEW, render_chat
+from components.identity import current_actor, identity_box, sign_in_page
 from components.sidebar import CUSTOM, browser_timezone, render_sidebar
 from components.state import VIEW_KEY
+from services.auth import Permission
 from services.config import ConfigError, Settings, load_settings
 from services.log import setup_logging
 from services.timewindow import utcnow
@@ -32,7 +34,13 @@ PAGES = {
     "insights": st.Page("pages/insights.py", title="Insights", icon=":material/insights:"),
     "prompts": st.Page("pages/prompts.py", title="Prompts", icon=":material/edit_note:"),
 }
-page = st.navigation(list(PAGES.values()))
+# Who is here decides what they see; the services check the role again where actions run.
+actor = current_actor(settings.access)
+if actor.role is None:
+    sign_in_page(actor)
+    st.stop()
+ADMIN_PAGES = {"insights": Permission.SEE_INSIGHTS, "prompts": Permission.EDIT_PROMPTS}
+page = st.navigation([p for key, p in PAGES.items() if key not in ADMIN_PAGES or actor.may(ADMIN_PAGES[key])])
 REFRESH_ARMED = "refresh_armed"
 
 # A question about another time ("11월 3일 오전 8시 얼럿") moves the view there, before the
@@ -47,6 +55,8 @@ if pending:
         st.switch_page(PAGES[pending["page"]])
 
 selection, window_problem, refresh_seconds = render_sidebar(settings)
+with st.sidebar:
+    identity_box(actor, settings.access)
 
 
 def show_page() -> None:

@@ -14,6 +14,7 @@ from services.assistant.actions import PAGE_FOR_ACTION, Action
 from services.assistant.answers import ModelAnswer, answer_offline, prepare, record
 from services.assistant.router import mentions_time
 from services.assistant.tools import Proposal, ToolCall, execute, review
+from services.auth import Permission, PermissionDenied
 from services.integrations.slack import SlackError
 from services.safety.markup import escape_markdown, without_images, without_images_streamed
 from services.sources.base import SourceError
@@ -125,10 +126,13 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
         for reason in refused:
             st.warning(f"Cannot be confirmed: {escape_markdown(reason)}")
         yes, no = st.columns(2)
-        if yes.button("Confirm", key=f"confirm_{index}_{j}", disabled=bool(refused)):
+        # A viewer gets no Confirm at all (review says why); the service refuses a forged one anyway.
+        if call.runtime.actor.may(Permission.CONFIRM_ACTION) and yes.button(
+            "Confirm", key=f"confirm_{index}_{j}", disabled=bool(refused)
+        ):
             try:
                 proposal["done"] = execute(Proposal(proposal["tool"], proposal["arguments"]), call)
-            except (SourceError, SlackError) as exc:
+            except (SourceError, SlackError, PermissionDenied) as exc:
                 st.error(escape_markdown(str(exc)))
             else:
                 st.rerun()

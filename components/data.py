@@ -15,6 +15,7 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
+from components.identity import current_actor
 from services import overview
 from services.config import KnowledgeSettings, Settings, SourceSettings
 from services.integrations.alertmanager import AlertmanagerClient
@@ -180,7 +181,9 @@ def runtime(settings: Settings) -> Runtime:
     """The dependencies for this run: the shared source, the database, the model, the shared index."""
     if settings.model_problem:
         st.error(f"{settings.model_problem}. The assistant answers offline.")
-    built = build_runtime(settings, source_for(settings.sources), lambda: assistant_index(settings))
+    built = build_runtime(
+        settings, source_for(settings.sources), lambda: assistant_index(settings), actor=current_actor(settings.access)
+    )
     if built.store_problem:
         st.warning(f"The database is unavailable: {built.store_problem}. Answers and feedback are not stored.")
     return built

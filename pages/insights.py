@@ -5,14 +5,19 @@ import streamlit as st
 
 from components import data
 from components.state import current_view
+from services.auth import PermissionDenied
 from services.reports import insights
 
 view = current_view()
 st.title("Insights")
 store = data.store_or_stop(view.settings)
-
-feedback = insights.feedback_frame(store)
-audit = insights.audit_frame(store)
+actor = data.runtime(view.settings).actor
+try:
+    feedback = insights.feedback_frame(store, actor)
+    audit = insights.audit_frame(store, actor)
+except PermissionDenied as exc:
+    st.error(str(exc))
+    st.stop()
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Answers", store.count("answers"))
 c2.metric("Ratings", len(feedback))
@@ -43,4 +48,4 @@ with right:
     st.subheader("Slowest requests")
     st.dataframe(insights.slowest(audit), hide_index=True)
 st.subheader("Most asked questions")
-st.dataframe(insights.most_asked(store), hide_index=True)
+st.dataframe(insights.most_asked(store, actor), hide_index=True)

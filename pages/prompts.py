@@ -7,7 +7,10 @@ import streamlit as st
 from components import data
 from components.state import current_view
 from services.assistant.answers import ModelAnswer, prepare
+from services.auth import PermissionDenied
+from services.llm import prompts
 from services.llm.prompts import PROMPTS
+from services.safety.markup import escape_markdown
 from services.storage import prompt_diff
 
 view = current_view()
@@ -23,19 +26,21 @@ st.caption(
     + (f" — {current['note']}" if current["note"] else "")
 )
 
+actor = data.runtime(view.settings).actor
 draft = st.text_area("Text", value=current["text"], height=320, key=f"prompt_text_{name}_{current['version']}")
-author = st.text_input("Your name", key="prompt_author", placeholder="who is editing")
 note = st.text_input("What changed", key="prompt_note")
+st.caption(f"Saved as {escape_markdown(actor.name)}.")
 if draft != current["text"]:
     st.markdown("**Diff against the current version**")
     st.code(prompt_diff(current["text"], draft, f"v{current['version']}", "draft"), language="diff")
 
 save, try_it = st.columns(2)
 if save.button("Save as new version", key="prompt_save", disabled=draft == current["text"]):
-    if not author.strip():
-        st.error("Give your name: every version records its author.")
+    try:
+        version = prompts.save(store, actor, name, draft, note.strip())
+    except PermissionDenied as exc:
+        st.error(str(exc))
     else:
-        version = store.set_prompt(name, draft, author.strip(), note.strip())
         st.success(f"Saved {name} v{version}.")
         st.rerun()
 
@@ -70,8 +75,9 @@ for v in reversed(versions):
         else:
             st.code(v["text"], language=None)
         if v["version"] != current["version"] and st.button(f"Roll back to v{v['version']}", key=f"rollback_{v['version']}"):
-            if not author.strip():
-                st.error("Give your name above: a rollback is a new version too.")
+            try:
+                prompts.roll_back(store, actor, name, v["version"])
+            except PermissionDenied as exc:
+                st.error(str(exc))
             else:
-                store.rollback_prompt(name, v["version"], author.strip())
                 st.rerun()

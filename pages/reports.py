@@ -59,7 +59,7 @@ def job_list() -> None:
                 st.rerun(scope="fragment")
             slack_post(
                 f"report_{row['id']}",
-                view.settings.integrations.slack_webhook_url,
+                data.runtime(view.settings),
                 f"Shift summary {row['window_from'][:16]} → {row['window_to'][:16]}",
                 full["markdown"][:3500],
             )

@@ -6,6 +6,7 @@ import streamlit as st
 from components import data
 from components.highlight import marked_passage
 from components.state import current_view
+from services.auth import Permission, PermissionDenied
 from services.knowledge import indexing
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ChatModel, ModelError
@@ -56,16 +57,21 @@ with status_tab:
         if stats["skipped"]:
             st.markdown(f"**Skipped files ({len(stats['skipped'])})**")
             st.dataframe(pd.DataFrame(stats["skipped"]), hide_index=True)
-    if st.button("Rebuild index", key="kb_rebuild", help="Re-embeds only the runbooks that changed"):
+    actor = data.runtime(settings).actor
+    if not actor.may(Permission.REBUILD_INDEX):
+        st.caption("Rebuilding the index is for admins.")
+    elif st.button("Rebuild index", key="kb_rebuild", help="Re-embeds only the runbooks that changed"):
         bar = st.progress(0.0, text="reading runbooks")
 
         def show_progress(done: int, total: int, what: str) -> None:
             bar.progress(done / max(total, 1), text=f"{what} {done}/{total}")
 
         try:
-            _, report = indexing.build_index(settings.knowledge, index_dir=index_dir, progress=show_progress)
+            _, report = indexing.rebuild_index(actor, settings.knowledge, progress=show_progress)
         except KnowledgeError as exc:
             st.error(f"The index could not be built: {exc}")
+        except PermissionDenied as exc:
+            st.error(str(exc))
         else:
             data.knowledge_index.clear()
             data.runbook_check.clear()

@@ -57,7 +57,7 @@ if text.strip():
                 st.caption(f"[{source.n}] {source.source}" + (f" — {source.section}" if source.section else ""))
             slack_post(
                 f"triage_{i}",
-                view.settings.integrations.slack_webhook_url,
+                runtime,
                 f"{group.count}× {group.template[:150]}",
                 group.suggestion,
                 [f"{s.source}" + (f" ({s.section})" if s.section else "") for s in group.citations],

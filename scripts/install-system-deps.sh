@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real, from Debian's packages, when missing:
-# Prometheus with promtool, Alertmanager, Chromium for the browser test and PDFs, a CJK font.
+# Prometheus with promtool, Alertmanager, PostgreSQL 15, Chromium for the browser test and PDFs, a CJK font.
 set -euo pipefail
 
 needed=()
 command -v prometheus >/dev/null || needed+=(prometheus)
 command -v promtool >/dev/null || needed+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || needed+=(prometheus-alertmanager)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || needed+=(postgresql)
 [ -x /usr/bin/chromium ] || needed+=(chromium)
 # Hangul in PDF shift summaries (Chromium prints boxes without it), and pdftotext to read them back.
 fc-list :lang=ko family 2>/dev/null | grep "Noto Sans CJK KR" >/dev/null || needed+=(fonts-noto-cjk)

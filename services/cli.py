@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from services.auth import operator
 from services.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ModelError
@@ -150,7 +151,7 @@ def _runtime(settings: Settings, with_model: bool = True) -> Runtime:
 
     if with_model:
         settings.require_model()  # a configured but unusable model is an error here, not a silent fallback
-    return build_runtime(settings, index_loader=lambda: indexing.load_or_build_index(settings.knowledge))
+    return build_runtime(settings, index_loader=lambda: indexing.load_or_build_index(settings.knowledge), actor=operator())
 
 
 def _kb(args: argparse.Namespace, settings: Settings) -> int:
@@ -490,7 +491,14 @@ def _triage(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     for g in groups if args.post_slack else []:
         try:
-            post(settings.integrations.slack_webhook_url or "", f"{g.count}× {g.template[:150]}", g.suggestion, _links(g))
+            post(
+                settings.integrations.slack_webhook_url or "",
+                f"{g.count}× {g.template[:150]}",
+                g.suggestion,
+                _links(g),
+                actor=operator(),
+                access=settings.access,
+            )
         except SlackError as exc:
             failed += 1
             print(f"oncall: Slack: {exc}", file=sys.stderr)

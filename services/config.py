@@ -141,6 +141,20 @@ class IntegrationSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """Sign-in and roles (services/auth): who may confirm side effects, edit prompts, rebuild the index."""
+
+    sign_in: bool = False  # an [auth] section in secrets.toml: Streamlit's OIDC sign-in (st.login)
+    role_claim: str = "groups"  # the identity token's claim holding group names (the email always counts)
+    # Claim values (groups or emails, lower case) per role; no viewer list = every signed-in user views.
+    admins: frozenset[str] = frozenset()
+    responders: frozenset[str] = frozenset()
+    viewers: frozenset[str] = frozenset()
+    # Without sign-in, silences and Slack posts are refused unless the operator opts in.
+    allow_anonymous_actions: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     sources: SourceSettings = SourceSettings()
     alerts: AlertSettings = AlertSettings()
@@ -151,6 +165,7 @@ class Settings:
     storage: StorageSettings = StorageSettings()
     integrations: IntegrationSettings = IntegrationSettings()
     triage: TriageSettings = TriageSettings()
+    access: AccessSettings = AccessSettings()
     log_level: str = "INFO"
 
     def with_prometheus(self, url: str | None) -> Settings:
@@ -322,5 +337,22 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
             int(read.number("ONCALL_SILENCE_MAX_ALERTS", 10, int)),
         ),
         triage=TriageSettings(read.paths("ONCALL_LOG_DIRS"), int(read.number("ONCALL_LOG_MAX_MB", 20) * 1_000_000)),
+        access=_access(read),
         log_level=level,
+    )
+
+
+def _access(read: _Reader) -> AccessSettings:
+    """ONCALL_ROLE_ADMINS / _RESPONDERS / _VIEWERS: comma-separated group names or emails."""
+
+    def members(key: str) -> frozenset[str]:
+        return frozenset(part.strip().lower() for part in (read.text(key) or "").split(",") if part.strip())
+
+    return AccessSettings(
+        sign_in=isinstance(read.secrets.get("auth"), dict),
+        role_claim=read.text("ONCALL_ROLE_CLAIM") or "groups",
+        admins=members("ONCALL_ROLE_ADMINS"),
+        responders=members("ONCALL_ROLE_RESPONDERS"),
+        viewers=members("ONCALL_ROLE_VIEWERS"),
+        allow_anonymous_actions=_bool_or_path(read.raw("ONCALL_ALLOW_ANONYMOUS_ACTIONS") or False) is True,
     )

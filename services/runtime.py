@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.auth import ANONYMOUS, Actor
 from services.config import Settings
 from services.integrations.alertmanager import AlertmanagerClient
 from services.knowledge.index import KnowledgeIndex
@@ -33,6 +34,7 @@ class Runtime:
     alertmanager: AlertmanagerClient | None
     index_loader: Callable[[], KnowledgeIndex | None] = field(default=lambda: None, repr=False)
     store_problem: str | None = None
+    actor: Actor = ANONYMOUS  # who is acting: checked by services/auth where side effects run
     _index: KnowledgeIndex | None = field(default=None, init=False, repr=False)
     _index_loaded: bool = field(default=False, init=False, repr=False)
 
@@ -76,12 +78,23 @@ def apply_retention(store: Store, days: int) -> dict[str, int]:
 
 
 def build_runtime(
-    settings: Settings, source: MetricSource | None = None, index_loader: Callable[[], KnowledgeIndex | None] | None = None
+    settings: Settings,
+    source: MetricSource | None = None,
+    index_loader: Callable[[], KnowledgeIndex | None] | None = None,
+    *,
+    actor: Actor,
 ) -> Runtime:
     """Everything from `settings`; the UI passes its cached source and index."""
     store, problem = open_store(settings)
     model = ChatModel(settings.model, store) if settings.model else None
     alertmanager = AlertmanagerClient(settings.sources) if settings.sources.alertmanager_url else None
     return Runtime(
-        settings, source or make_source(settings.sources), store, model, alertmanager, index_loader or (lambda: None), problem
+        settings,
+        source or make_source(settings.sources),
+        store,
+        model,
+        alertmanager,
+        index_loader or (lambda: None),
+        problem,
+        actor,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from services.auth import Actor, operator
 from services.config import ModelSettings, Settings, SourceSettings, load_settings
 from services.llm.client import ChatModel
 from services.runtime import Runtime, build_runtime
@@ -78,9 +79,12 @@ def settings_for(model: ModelSettings | None = None, **sources: object) -> Setti
     return replace(base, sources=SourceSettings(**{"demo_now": iso(ANCHOR), **sources}), model=model)  # type: ignore[arg-type]
 
 
-def runtime_for(settings: Settings | None = None, index: object = None, store: Store | None = None) -> Runtime:
-    """What a page or the CLI builds, with the given runbook index (and database)."""
-    built = build_runtime(settings or settings_for(), index_loader=lambda: index)  # type: ignore[arg-type,return-value]
+def runtime_for(
+    settings: Settings | None = None, index: object = None, store: Store | None = None, actor: Actor | None = None
+) -> Runtime:
+    """What a page or the CLI builds, with the given runbook index (and database); the CLI's operator
+    acts unless `actor` says who."""
+    built = build_runtime(settings or settings_for(), index_loader=lambda: index, actor=actor or operator())  # type: ignore[arg-type,return-value]
     if store is not None:
         built.store = store
         if built.model is not None:
@@ -190,4 +194,6 @@ def app_env(monkeypatch, bundled_index_dir):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ONCALL_DEMO_NOW", iso(ANCHOR))
     monkeypatch.setenv("ONCALL_INDEX_DIR", str(bundled_index_dir))
+    # Local use without sign-in, where the operator opted in to silences and Slack posts.
+    monkeypatch.setenv("ONCALL_ALLOW_ANONYMOUS_ACTIONS", "true")
     return monkeypatch

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Bottom to top. A module may import its own layer and the ones below it.
 LAYERS = [
     {"services.config", "services.timewindow", "services.log", "services.safety"},
+    {"services.auth"},
     {"services.storage"},
     {"services.sources"},
     {"services.alerts", "services.mesh"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ import requests
 from services.assistant.answers import ModelAnswer, ask, prepare
 from services.assistant.model import trim_history
 from services.assistant.tools import ToolCall, execute
+from services.auth import Actor, Kind, Role
 from services.config import ModelSettings
 from services.knowledge import indexing as kb
 from services.timewindow import iso
@@ -147,7 +149,8 @@ def test_a_silence_waits_for_confirmation(index, demo, alertmanager_url, monkeyp
     assert [(p.tool, p.arguments) for p in answer.proposals] == [(call["name"], call["arguments"])]
     comments = lambda: [s["comment"] for s in requests.get(f"{alertmanager_url}/api/v2/silences", timeout=5).json()]  # noqa: E731
     assert "planned search load test" not in comments()  # proposed, not done
-    assert execute(answer.proposals[0], ToolCall(runtime, user="alice", request_id=answer.request_id)).startswith("silence ")
+    alice = replace(runtime, actor=Actor("alice", Role.RESPONDER, Kind.SIGNED_IN))
+    assert execute(answer.proposals[0], ToolCall(alice, request_id=answer.request_id)).startswith("silence ")
     assert "planned search load test" in comments()
     silence = next(
         s

@@ -33,13 +33,11 @@ def test_edit_diff_save_and_rollback_a_prompt():
     original = default_store().prompt("router")["text"]
     at.text_area(key="prompt_text_router_1").input(original + "\nPrefer the last 6 hours when unsure.").run()
     assert any("+Prefer the last 6 hours when unsure." in c.value for c in at.code)
-    at.button(key="prompt_save").click().run()
-    assert "Give your name" in at.error[0].value  # no anonymous versions
-    at.text_input(key="prompt_author").input("alice").run()
+    assert not [t for t in at.text_input if t.key == "prompt_author"]  # the author is who is signed in, not a text box
     at.text_input(key="prompt_note").input("default window").run()
     at.button(key="prompt_save").click().run()
     latest = default_store().prompt("router")
-    assert (latest["version"], latest["author"], latest["note"]) == (2, "alice", "default window")
+    assert (latest["version"], latest["author"], latest["note"]) == (2, "anonymous", "default window")
     at.button(key="rollback_1").click().run()
     latest = default_store().prompt("router")
     assert (latest["version"], latest["text"], latest["note"]) == (3, original, "rollback to v1")

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from services.assistant.tools import ActionRefused, Proposal, ToolCall, execute, review
+from services.auth import Actor, Kind, Role
 from services.timewindow import iso, utcnow
 from tests import servers
 from tests.conftest import default_store, require, runtime_for, settings_for
@@ -41,7 +42,8 @@ def silences(url):
 
 
 def call(url, user="alice"):
-    return ToolCall(runtime_for(settings_for(alertmanager_url=url)), user=user, request_id="req-silence")
+    responder = Actor(user, Role.RESPONDER, Kind.SIGNED_IN)
+    return ToolCall(runtime_for(settings_for(alertmanager_url=url), actor=responder), request_id="req-silence")
 
 
 def proposal(matchers, minutes, comment="planned maintenance"):

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from services.auth import operator
 from services.llm.prompts import PROMPTS
 from services.storage import AuditRecord, StorageError, Store, prompt_diff
 from services.timewindow import iso
@@ -97,13 +98,13 @@ def test_insights_aggregate_feedback_and_cost(tmp_path):
                 "ok",
             )
         )
-    by_action = insights.helpfulness(insights.feedback_frame(store), "action").set_index("action")
+    by_action = insights.helpfulness(insights.feedback_frame(store, operator()), "action").set_index("action")
     assert by_action.loc["alerts", "ratings"] == 3 and by_action.loc["alerts", "helpful_rate"] == pytest.approx(2 / 3)
     assert by_action.loc["summary", "helpful_rate"] == 1.0
-    cost = insights.cost_per_day(insights.audit_frame(store))
+    cost = insights.cost_per_day(insights.audit_frame(store, operator()))
     assert cost["cost_usd"].sum() == pytest.approx(0.0008) and cost["calls"].sum() == 4
-    assert insights.slowest(insights.audit_frame(store))["request_id"].iloc[0] == "r3"
-    assert insights.most_asked(store).iloc[0].tolist() == ["what is firing?", 3]
+    assert insights.slowest(insights.audit_frame(store, operator()))["request_id"].iloc[0] == "r3"
+    assert insights.most_asked(store, operator()).iloc[0].tolist() == ["what is firing?", 3]
 
 
 def test_a_locked_database_loses_no_answer_and_says_so(tmp_path):

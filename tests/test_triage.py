@@ -199,6 +199,8 @@ def test_triage_page_posts_to_slack_only_after_confirmation(app_env):
 
 
 def test_slack_mrkdwn_from_logs_stays_text():
+    from services.auth import operator
+    from services.config import AccessSettings
     from services.integrations.slack import post
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slack)
@@ -210,6 +212,8 @@ def test_slack_mrkdwn_from_logs_stays_text():
             "<!channel> payments down",
             "see <https://evil.example/login|the runbook> & ping <@U024BE7LH>",
             ["<!here>"],
+            actor=operator(),
+            access=AccessSettings(),
         )
     finally:
         server.shutdown()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from services.assistant.actions import Action
+from services.auth import PermissionDenied, require_real_systems
 from services.integrations.slack import post
 from services.llm.audit import record_call
 from services.sources.base import Filters, SourceError
@@ -34,8 +35,12 @@ class ToolCall:
 
     runtime: Runtime
     context: Context | None = None
-    user: str = "oncall-dashboard"
     request_id: str = ""
+
+    @property
+    def user(self) -> str:
+        """Who confirms: the signed-in user, the anonymous local user, or the CLI's operator."""
+        return self.runtime.actor.name
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ def _post_to_slack(call: ToolCall, args: dict[str, Any]) -> str:
     url = call.runtime.settings.integrations.slack_webhook_url
     if not url:
         raise SourceError("SLACK_WEBHOOK_URL is not set: nothing was posted")
-    post(url, str(args["title"]), str(args["text"]))
+    post(url, str(args["title"]), str(args["text"]), actor=call.runtime.actor, access=call.runtime.settings.access)
     return "posted to Slack"
 
 
@@ -285,6 +290,10 @@ def review(proposal: Proposal, call: ToolCall) -> tuple[str, list[str]]:
     if tool is None or not tool.side_effect:
         return "", [f"unknown action {proposal.tool}"]
     try:
+        require_real_systems(call.runtime.actor, call.runtime.settings.access)
+    except PermissionDenied as exc:
+        return "", [str(exc)]
+    try:
         refused = tool.refusals(call, proposal.arguments) if tool.refusals else []
         shown = tool.preview(call, proposal.arguments) if tool.preview and not refused else ""
     except SourceError as exc:
@@ -299,13 +308,15 @@ def schemas() -> list[dict[str, Any]]:
 def execute(proposal: Proposal, call: ToolCall) -> str:
     """Run a confirmed side effect and audit it with who confirmed; returns what was done.
 
-    Raises SourceError (or SlackError) when it could not be done; that is audited too.
+    Raises PermissionDenied (the actor may not), SourceError or SlackError when it could not be
+    done; that is audited too.
     """
     tool = TOOLS.get(proposal.tool)
     if tool is None or not tool.side_effect:
         raise SourceError(f"unknown action {proposal.tool}")
     started, outcome = time.perf_counter(), "ok"
     try:
+        require_real_systems(call.runtime.actor, call.runtime.settings.access)
         refused = tool.refusals(call, proposal.arguments) if tool.refusals else []
         if refused:
             raise ActionRefused("; ".join(refused))

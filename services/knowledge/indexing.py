@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.auth import Actor, Permission, require
 from services.config import KnowledgeSettings
 from services.knowledge.documents import Document, Root, Skipped, scan_all
 from services.knowledge.embedders import Embedder, make_embedder
@@ -37,6 +38,14 @@ def build_index(
         progress,
         settings.send_internal,
     )
+
+
+def rebuild_index(
+    actor: Actor, settings: KnowledgeSettings, progress: Progress | None = None
+) -> tuple[KnowledgeIndex, BuildReport]:
+    """The dashboard's rebuild of the configured index: an admin's action (services/auth)."""
+    require(actor, Permission.REBUILD_INDEX)
+    return build_index(settings, progress=progress)
 
 
 def load_index(settings: KnowledgeSettings, index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:

@@ -11,6 +11,7 @@ import sqlite3
 import string
 import threading
 
+from services.auth import Actor, Permission, require
 from services.config import DATA_DIR
 from services.storage import StorageError, Store
 
@@ -47,6 +48,18 @@ def prompt_version(store: Store | None, name: str) -> str:
     """name@vN, or name@file when the database is unavailable."""
     stored = _stored(store, name)
     return f"{name}@v{stored['version']}" if stored else f"{name}@file"
+
+
+def save(store: Store, actor: Actor, name: str, text: str, note: str = "") -> int:
+    """A new version of a prompt, authored by `actor` (an admin); returns its version."""
+    require(actor, Permission.EDIT_PROMPTS)
+    return store.set_prompt(name, text, actor.name, note)
+
+
+def roll_back(store: Store, actor: Actor, name: str, version: int) -> int:
+    """Make `version` current again (as a new version authored by `actor`, an admin)."""
+    require(actor, Permission.EDIT_PROMPTS)
+    return store.rollback_prompt(name, version, actor.name)
 
 
 def render(template: str, /, **values: object) -> str:

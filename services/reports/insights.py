@@ -1,15 +1,21 @@
-"""Whether the assistant helps and what it costs: aggregates over feedback and the audit log."""
+"""Whether the assistant helps and what it costs: aggregates over feedback and the audit log.
+
+What people asked and how they rated it is for admins (services/auth): every read of the
+database here takes the actor and checks.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from services.auth import Actor, Permission, require
 from services.storage import Store
 
 HELPFUL = {"resolved", "helpful"}
 
 
-def feedback_frame(store: Store) -> pd.DataFrame:
+def feedback_frame(store: Store, actor: Actor) -> pd.DataFrame:
+    require(actor, Permission.SEE_INSIGHTS)
     frame = pd.DataFrame(store.feedback_rows())
     if frame.empty:
         return pd.DataFrame(columns=["day", "action", "rating", "helpful", "question"])
@@ -27,7 +33,8 @@ def helpfulness(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     return out.sort_values(by, ignore_index=True)
 
 
-def audit_frame(store: Store) -> pd.DataFrame:
+def audit_frame(store: Store, actor: Actor) -> pd.DataFrame:
+    require(actor, Permission.SEE_INSIGHTS)
     frame = pd.DataFrame(store.audit_rows())
     if frame.empty:
         return pd.DataFrame(columns=["day", "model", "cost_usd", "latency_ms", "request_id", "action", "outcome"])
@@ -49,7 +56,8 @@ def slowest(audit: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
     return audit.sort_values("latency_ms", ascending=False).head(limit)[columns].reset_index(drop=True)
 
 
-def most_asked(store: Store, limit: int = 10) -> pd.DataFrame:
+def most_asked(store: Store, actor: Actor, limit: int = 10) -> pd.DataFrame:
+    require(actor, Permission.SEE_INSIGHTS)
     rows = store.answers_between("0", "9")
     if not rows:
         return pd.DataFrame(columns=["question", "times"])
