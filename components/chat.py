@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import data
 from components.format import local_time
+from components.identity import current_actor
 from components.state import View
 from services.assistant.actions import PAGE_FOR_ACTION, Action
 from services.assistant.answers import ModelAnswer, answer_offline, prepare, record
@@ -67,7 +68,9 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
         for col, (rating, label) in zip(st.columns(4), FEEDBACK.items(), strict=False):
             if col.button(label, key=f"fb_{rating}_{index}"):
                 try:
-                    Store.open(view.settings.storage.db_url).add_feedback(meta["request_id"], session_id(), rating, comment)
+                    Store.open(view.settings.storage.db_url).add_feedback(
+                        meta["request_id"], session_id(), rating, comment, user=current_actor(view.settings.access).name
+                    )
                     message["rated"] = rating
                 except (StorageError, OSError) as exc:
                     st.error(f"Feedback not saved: {escape_markdown(str(exc))}")
@@ -76,7 +79,12 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
         message["escalation"] = escalation_text(question, meta)
         try:
             Store.open(view.settings.storage.db_url).add_feedback(
-                meta["request_id"], session_id(), message.get("rated") or "not_helpful", "escalated", escalated=True
+                meta["request_id"],
+                session_id(),
+                message.get("rated") or "not_helpful",
+                "escalated",
+                escalated=True,
+                user=current_actor(view.settings.access).name,
             )
         except (StorageError, OSError) as exc:
             st.warning(f"The escalation was not recorded: {exc}")

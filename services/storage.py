@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS answers (
     window_from TEXT, window_to TEXT, citations TEXT, created_at TEXT);
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT, session TEXT, rating TEXT, comment TEXT,
-    escalated INTEGER DEFAULT 0, created_at TEXT);
+    escalated INTEGER DEFAULT 0, created_at TEXT, user TEXT);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT, session TEXT, action TEXT, prompt_name TEXT,
     prompt_version TEXT, model TEXT, tokens_in INTEGER, tokens_out INTEGER, cost_usd REAL, latency_ms REAL,
@@ -68,7 +68,7 @@ class StorageError(RuntimeError):
 
 
 # Columns added after a table was first created: (table, column, type). Older files gain them on open.
-ADDED_COLUMNS = [("audit", "user", "TEXT")]
+ADDED_COLUMNS = [("audit", "user", "TEXT"), ("feedback", "user", "TEXT")]
 REPORT_FIELDS = {"status", "progress", "message", "markdown", "html", "finished_at", "heartbeat", "worker"}
 
 
@@ -174,12 +174,14 @@ class Store:
             ),
         )
 
-    def add_feedback(self, request_id: str, session: str, rating: str, comment: str = "", escalated: bool = False) -> int:
+    def add_feedback(
+        self, request_id: str, session: str, rating: str, comment: str = "", escalated: bool = False, user: str = ""
+    ) -> int:
         if rating not in RATINGS:
             raise StorageError(f"rating {rating!r} is not one of {', '.join(RATINGS)}")
         return self._write(
-            "INSERT INTO feedback (request_id, session, rating, comment, escalated, created_at) VALUES (?,?,?,?,?,?)",
-            (request_id, session, rating, redact(comment), int(escalated), iso(utcnow())),
+            "INSERT INTO feedback (request_id, session, rating, comment, escalated, created_at, user) VALUES (?,?,?,?,?,?,?)",
+            (request_id, session, rating, redact(comment), int(escalated), iso(utcnow()), user),
         )
 
     def audit(self, r: AuditRecord) -> int:

@@ -110,7 +110,8 @@ def test_feedback_and_escalation_are_stored_with_the_request_id():
     store = default_store()
     answer = next(a for a in store.answers_between("0", "9") if a["question"] == "What is firing now?")
     rows = [f for f in store.feedback_rows() if f["request_id"] == answer["request_id"]]
-    assert [(r["rating"], r["comment"]) for r in rows] == [("helpful", "spot on")]
+    # Without sign-in the user is the anonymous local user (signed in: test_sign_in).
+    assert [(r["rating"], r["comment"], r["user"]) for r in rows] == [("helpful", "spot on", "anonymous")]
     assert any(c.value == "Feedback: Helpful" for c in at.caption)
     at.button(key="escalate_1").click().run()
     message = next(c.value for c in at.code if "Escalation from the on-call dashboard" in c.value)
