@@ -7,7 +7,6 @@ The pages build one per run (components/data.runtime) and the CLI one per comman
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,8 +55,8 @@ def open_store(settings: Settings) -> tuple[Store | None, str | None]:
     """The database, with the retention period applied once per process; or why it cannot be opened."""
     try:
         store = Store.open(settings.storage.db_url)
-    except (StorageError, OSError, sqlite3.Error) as exc:
-        log.error("database %s unavailable: %s", settings.storage.db_url, exc)
+    except (StorageError, OSError) as exc:
+        log.error("database unavailable: %s", exc)
         return None, str(exc)
     if store.url not in _retained:
         _retained.add(store.url)
@@ -69,7 +68,7 @@ def apply_retention(store: Store, days: int) -> dict[str, int]:
     """Delete what is older than `days`; a failure is logged (the data stays until next time)."""
     try:
         deleted = store.purge(iso(utcnow() - timedelta(days=days)))
-    except (StorageError, sqlite3.Error) as exc:
+    except StorageError as exc:
         log.error("retention of %d days not applied: %s", days, exc)
         return {}
     if any(deleted.values()):

@@ -1,10 +1,15 @@
-"""Storage: answers, feedback, the audit of model calls, prompt versions and report jobs.
+"""Storage: answers, feedback, the audit of model calls, prompt versions, report jobs and shared
+runbook index generations; SQLite or PostgreSQL through one code path (SQLAlchemy Core).
 
-SQLite by default (one file under the data directory, WAL mode, so readers never block the
-writer and concurrent sessions queue briefly instead of failing). Every call opens its own
-connection: Streamlit serves sessions from many threads, and sqlite3 connections must not be
-shared across threads. ONCALL_DB_URL selects the database; only `sqlite:///PATH` is implemented
-here (see the README for what a shared server database takes).
+ONCALL_DB_URL selects the database:
+- `sqlite:///PATH` (the default, one file under the data directory): WAL mode, so readers never
+  block the writer; writes take the lock up front (BEGIN IMMEDIATE) and wait up to `?timeout=`
+  seconds for another writer instead of failing at once. One server, or replicas on one host.
+- `postgresql://USER:PASSWORD@HOST/DB`: several replicas behind a load balancer share it.
+
+The schema is migrated to the newest revision (Alembic, services/migrations) when a process first
+opens a database, so an upgrade keeps the data. Database errors reach callers as StorageError with
+the URL shown without its password.
 """
 
 from __future__ import annotations
@@ -12,37 +17,30 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from services import schema
+from services.config import without_credentials
 from services.safety.redact import redact
 from services.timewindow import iso, utcnow
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    request_id TEXT PRIMARY KEY, session TEXT, question TEXT, answer TEXT, action TEXT, mode TEXT,
-    window_from TEXT, window_to TEXT, citations TEXT, created_at TEXT);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT, session TEXT, rating TEXT, comment TEXT,
-    escalated INTEGER DEFAULT 0, created_at TEXT, user TEXT);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT, session TEXT, action TEXT, prompt_name TEXT,
-    prompt_version TEXT, model TEXT, tokens_in INTEGER, tokens_out INTEGER, cost_usd REAL, latency_ms REAL,
-    outcome TEXT, created_at TEXT, user TEXT);
-CREATE TABLE IF NOT EXISTS prompts (
-    name TEXT, version INTEGER, text TEXT, author TEXT, note TEXT, created_at TEXT, PRIMARY KEY (name, version));
-CREATE TABLE IF NOT EXISTS reports (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, window_from TEXT, window_to TEXT, status TEXT, progress REAL,
-    message TEXT, notes TEXT, markdown TEXT, html TEXT, created_at TEXT, finished_at TEXT, heartbeat TEXT, worker TEXT);
-CREATE INDEX IF NOT EXISTS feedback_request ON feedback(request_id);
-CREATE INDEX IF NOT EXISTS audit_created ON audit(created_at);
-"""
 RATINGS = ("resolved", "helpful", "not_helpful", "not_relevant")
+REPORT_FIELDS = {"status", "progress", "message", "markdown", "html", "finished_at", "heartbeat", "worker"}
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 74_216_001  # PostgreSQL advisory lock: replicas starting together migrate one at a time
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,82 +65,142 @@ class StorageError(RuntimeError):
     """The database cannot be used; the message says why."""
 
 
-# Columns added after a table was first created: (table, column, type). Older files gain them on open.
-ADDED_COLUMNS = [("audit", "user", "TEXT"), ("feedback", "user", "TEXT")]
-REPORT_FIELDS = {"status", "progress", "message", "markdown", "html", "finished_at", "heartbeat", "worker"}
+def _sqlite_engine(url: str) -> tuple[Engine, Path]:
+    path, _, query = url[len("sqlite:///") :].partition("?")
+    options = dict(part.partition("=")[::2] for part in query.split("&") if part)
+    try:
+        busy = float(options.get("timeout", 30))
+    except ValueError:
+        raise StorageError(f"ONCALL_DB_URL={url!r}: timeout must be a number of seconds") from None
+    file = Path(path)
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Questions, answers and notes are private: only the dashboard's user may read the file
+    # (SQLite gives its -wal and -shm files the same mode).
+    os.close(os.open(file, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(file, 0o600)
+    # NullPool: a connection per use. sqlite3 connections must stay on their thread, and opening
+    # a file is cheaper than a pool's bookkeeping across Streamlit's session threads.
+    engine = create_engine(f"sqlite:///{file}", poolclass=NullPool, connect_args={"timeout": busy})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # A writer takes the write lock up front, so it waits for another writer instead of
+        # failing when it upgrades a read lock mid-transaction; readers never wait (WAL).
+        read_only = connection.get_execution_options().get("read_only")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine, file
 
 
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    for table, column, kind in ADDED_COLUMNS:
-        if column not in {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+def _postgresql_engine(url: str) -> Engine:
+    driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    # A locked row or a dead server must fail within seconds, not hang a page.
+    return create_engine(
+        driver_url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"connect_timeout": 10, "options": "-c lock_timeout=30000 -c statement_timeout=60000"},
+    )
+
+
+def _migrate(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 @dataclass
 class Store:
-    path: Path
-    busy_seconds: float = 30.0  # how long a write waits for a lock held by another writer
+    engine: Engine
+    url: str  # as configured (a key, never shown: it may hold a password)
+    path: Path | None = None  # the SQLite file; None for a server database
     _init_lock: ClassVar[threading.Lock] = threading.Lock()
-    _ready: ClassVar[set[Path]] = set()  # files whose schema this process has created
+    _open: ClassVar[dict[str, Store]] = {}  # one engine (and one migration) per database and process
 
     @property
-    def url(self) -> str:
-        return f"sqlite:///{self.path}"
+    def shown_url(self) -> str:
+        return without_credentials(self.url)
 
     def exists(self) -> bool:
-        return self.path.exists()
+        """False when the SQLite file was removed under a running process (then it is recreated)."""
+        return self.path is None or self.path.exists()
 
     @classmethod
     def open(cls, url: str) -> Store:
-        """The database at `url` (settings.storage.db_url), its schema created once per process."""
-        if not url.startswith("sqlite:///"):
-            raise StorageError(f"ONCALL_DB_URL={url!r}: only sqlite:///PATH is supported by this build (see README, 'Storage')")
-        path, _, query = url[len("sqlite:///") :].partition("?")
-        options = dict(part.partition("=")[::2] for part in query.split("&") if part)
-        try:
-            busy = float(options.get("timeout", 30))
-        except ValueError:
-            raise StorageError(f"ONCALL_DB_URL={url!r}: timeout must be a number of seconds") from None
-        store = cls(Path(path), busy)
+        """The database at `url` (settings.storage.db_url), migrated to the newest schema once per process."""
         with cls._init_lock:
-            if store.path in cls._ready and store.path.exists():
-                return store  # opened for every feedback and audit row: create the schema once
-            store.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # Questions, answers and notes are private: only the dashboard's user may read the file
-            # (SQLite gives its -wal and -shm files the same mode).
-            os.close(os.open(store.path, os.O_CREAT | os.O_RDWR, 0o600))
-            os.chmod(store.path, 0o600)
-            with store.connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(SCHEMA)
-                _add_missing_columns(db)
-            cls._ready.add(store.path)
+            known = cls._open.get(url)
+            if known is not None and known.exists():
+                return known  # opened for every feedback and audit row
+            if url.startswith("sqlite:///"):
+                engine, path = _sqlite_engine(url)
+                store = cls(engine, url, path)
+            elif url.startswith(("postgresql://", "postgres://")):
+                store = cls(_postgresql_engine(url), url)
+            else:
+                raise StorageError(
+                    f"ONCALL_DB_URL={without_credentials(url)!r}: use sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
+                )
+            store._guard(lambda: _migrate(store.engine))
+            cls._open[url] = store
         return store
 
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=self.busy_seconds, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute(f"PRAGMA busy_timeout={int(self.busy_seconds * 1000)}")
+    def _error(self, exc: SQLAlchemyError) -> StorageError:
+        """The driver's reason in one line, naming the database (without its password)."""
+        original = getattr(exc, "orig", None) or exc
+        lines = str(original).strip().splitlines()
+        return StorageError(f"database {self.shown_url}: {lines[0] if lines else type(original).__name__}")
+
+    def _guard(self, work: Callable[[], T]) -> T:
         try:
-            yield db
-        finally:
-            db.close()
+            return work()
+        except SQLAlchemyError as exc:
+            raise self._error(exc) from exc
 
-    def _write(self, sql: str, args: tuple) -> int:
-        with self.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = db.execute(sql, args)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            return cursor.lastrowid or 0
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction (committed on success); database errors become StorageError."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise self._error(exc) from exc
 
-    def _rows(self, sql: str, args: tuple = ()) -> list[dict]:
-        with self.connect() as db:
-            return [dict(r) for r in db.execute(sql, args)]
+    def _rows(self, statement: Any) -> list[dict]:
+        def read() -> list[dict]:
+            with self.engine.connect().execution_options(read_only=True) as connection:
+                return [dict(row._mapping) for row in connection.execute(statement)]
+
+        return self._guard(read)
+
+    def _insert(self, table: Any, **values: Any) -> int:
+        with self.transaction() as db:
+            result = db.execute(insert(table).values(**values))
+            key = result.inserted_primary_key
+            return int(key[0]) if key and isinstance(key[0], int) else 0
+
+    def _upsert(self, table: Any, values: dict, keys: list[str], replace: bool) -> None:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).values(**values)
+        if replace:
+            statement = statement.on_conflict_do_update(
+                index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=keys)
+        with self.transaction() as db:
+            db.execute(statement)
 
     # --- answers, feedback, audit ---------------------------------------------------------------
 
@@ -158,119 +216,137 @@ class Store:
         window_to: str,
         citations: list[dict],
     ) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                request_id,
-                session,
-                redact(question),
-                redact(answer),
-                action,
-                mode,
-                window_from,
-                window_to,
-                json.dumps(citations, ensure_ascii=False),
-                iso(utcnow()),
-            ),
-        )
+        row = {
+            "request_id": request_id,
+            "session": session,
+            "question": redact(question),
+            "answer": redact(answer),
+            "action": action,
+            "mode": mode,
+            "window_from": window_from,
+            "window_to": window_to,
+            "citations": json.dumps(citations, ensure_ascii=False),
+            "created_at": iso(utcnow()),
+        }
+        self._upsert(schema.answers, row, ["request_id"], replace=True)
 
     def add_feedback(
         self, request_id: str, session: str, rating: str, comment: str = "", escalated: bool = False, user: str = ""
     ) -> int:
         if rating not in RATINGS:
             raise StorageError(f"rating {rating!r} is not one of {', '.join(RATINGS)}")
-        return self._write(
-            "INSERT INTO feedback (request_id, session, rating, comment, escalated, created_at, user) VALUES (?,?,?,?,?,?,?)",
-            (request_id, session, rating, redact(comment), int(escalated), iso(utcnow()), user),
+        return self._insert(
+            schema.feedback,
+            request_id=request_id,
+            session=session,
+            rating=rating,
+            comment=redact(comment),
+            escalated=int(escalated),
+            created_at=iso(utcnow()),
+            user=user,
         )
 
     def audit(self, r: AuditRecord) -> int:
-        return self._write(
-            "INSERT INTO audit (request_id, session, action, prompt_name, prompt_version, model, tokens_in, tokens_out,"
-            " cost_usd, latency_ms, outcome, created_at, user) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                r.request_id,
-                r.session,
-                r.action,
-                r.prompt_name,
-                r.prompt_version,
-                r.model,
-                r.tokens_in,
-                r.tokens_out,
-                r.cost_usd,
-                r.latency_ms,
-                r.outcome,
-                iso(utcnow()),
-                r.user,
-            ),
+        return self._insert(
+            schema.audit,
+            request_id=r.request_id,
+            session=r.session,
+            action=r.action,
+            prompt_name=r.prompt_name,
+            prompt_version=r.prompt_version,
+            model=r.model,
+            tokens_in=r.tokens_in,
+            tokens_out=r.tokens_out,
+            cost_usd=r.cost_usd,
+            latency_ms=r.latency_ms,
+            outcome=r.outcome,
+            created_at=iso(utcnow()),
+            user=r.user,
         )
 
     def answers_between(self, start: str, end: str) -> list[dict]:
         """Answers asked in [start, end) with their latest feedback, oldest first."""
+        a, f = schema.answers, schema.feedback
+
+        def latest(column: Any) -> Any:
+            return select(column).where(f.c.request_id == a.c.request_id).order_by(f.c.id.desc()).limit(1).scalar_subquery()
+
         return self._rows(
-            "SELECT a.*, (SELECT rating FROM feedback f WHERE f.request_id = a.request_id ORDER BY f.id DESC LIMIT 1) AS rating,"
-            " (SELECT comment FROM feedback f WHERE f.request_id = a.request_id ORDER BY f.id DESC LIMIT 1) AS comment"
-            " FROM answers a WHERE a.created_at >= ? AND a.created_at < ? ORDER BY a.created_at",
-            (start, end),
+            select(a, latest(f.c.rating).label("rating"), latest(f.c.comment).label("comment"))
+            .where(a.c.created_at >= start, a.c.created_at < end)
+            .order_by(a.c.created_at)
         )
 
     def feedback_rows(self) -> list[dict]:
+        a, f = schema.answers, schema.feedback
         return self._rows(
-            "SELECT f.*, a.question, a.answer, a.action, a.mode FROM feedback f LEFT JOIN answers a USING "
-            "(request_id) ORDER BY f.id"
+            select(f, a.c.question, a.c.answer, a.c.action, a.c.mode)
+            .select_from(f.outerjoin(a, f.c.request_id == a.c.request_id))
+            .order_by(f.c.id)
         )
 
     def audit_rows(self) -> list[dict]:
-        return self._rows("SELECT * FROM audit ORDER BY id")
+        return self._rows(select(schema.audit).order_by(schema.audit.c.id))
 
     def count(self, table: str) -> int:
-        if table not in ("answers", "feedback", "audit", "prompts", "reports"):
+        if table not in schema.TABLES:
             raise StorageError(f"no table {table}")
-        return self._rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
+        return self._rows(select(func.count().label("n")).select_from(schema.TABLES[table]))[0]["n"]
 
     # --- prompts ----------------------------------------------------------------------------------
 
     def seed_prompts(self, directory: Path) -> None:
         """Version 1 of every prompt file the database does not know yet."""
-        known = {r["name"] for r in self._rows("SELECT DISTINCT name FROM prompts")}
+        known = set(self.prompt_names())
         for path in sorted(directory.glob("*.md")):
             if path.stem not in known:
-                self._write(
-                    "INSERT OR IGNORE INTO prompts VALUES (?,?,?,?,?,?)",
-                    (path.stem, 1, path.read_text(encoding="utf-8"), "seed", f"from {path.name}", iso(utcnow())),
-                )
+                row = {
+                    "name": path.stem,
+                    "version": 1,
+                    "text": path.read_text(encoding="utf-8"),
+                    "author": "seed",
+                    "note": f"from {path.name}",
+                    "created_at": iso(utcnow()),
+                }
+                self._upsert(schema.prompts, row, ["name", "version"], replace=False)
 
     def prompt(self, name: str, version: int | None = None) -> dict | None:
-        if version is None:
-            rows = self._rows("SELECT * FROM prompts WHERE name = ? ORDER BY version DESC LIMIT 1", (name,))
-        else:
-            rows = self._rows("SELECT * FROM prompts WHERE name = ? AND version = ?", (name, version))
+        p = schema.prompts
+        query = select(p).where(p.c.name == name)
+        query = query.order_by(p.c.version.desc()).limit(1) if version is None else query.where(p.c.version == version)
+        rows = self._rows(query)
         return rows[0] if rows else None
 
     def prompt_names(self) -> list[str]:
-        return [r["name"] for r in self._rows("SELECT DISTINCT name FROM prompts ORDER BY name")]
+        return [r["name"] for r in self._rows(select(schema.prompts.c.name).distinct().order_by(schema.prompts.c.name))]
 
     def prompt_versions(self, name: str) -> list[dict]:
-        return self._rows("SELECT * FROM prompts WHERE name = ? ORDER BY version", (name,))
+        p = schema.prompts
+        return self._rows(select(p).where(p.c.name == name).order_by(p.c.version))
 
     def set_prompt(self, name: str, text: str, author: str, note: str = "") -> int:
-        """Save `text` as the next version (an unchanged text keeps the current one); returns its version."""
-        with self.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
+        """Save `text` as the next version (an unchanged text keeps the current one); returns its version.
+
+        Two replicas saving at once both read the same latest version: the second insert
+        conflicts on (name, version) and is retried on top of the first.
+        """
+        p = schema.prompts
+        for _attempt in range(5):
             try:
-                row = db.execute(
-                    "SELECT version, text FROM prompts WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
-                ).fetchone()
-                if row and row["text"] == text:
-                    db.execute("COMMIT")
-                    return row["version"]
-                version = (row["version"] if row else 0) + 1
-                db.execute("INSERT INTO prompts VALUES (?,?,?,?,?,?)", (name, version, text, author, note, iso(utcnow())))
-                db.execute("COMMIT")
-                return version
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+                with self.transaction() as db:
+                    row = db.execute(
+                        select(p.c.version, p.c.text).where(p.c.name == name).order_by(p.c.version.desc()).limit(1)
+                    ).first()
+                    if row and row.text == text:
+                        return int(row.version)
+                    version = (row.version if row else 0) + 1
+                    now = iso(utcnow())
+                    db.execute(insert(p).values(name=name, version=version, text=text, author=author, note=note, created_at=now))
+                    return version
+            except StorageError as exc:
+                if not isinstance(exc.__cause__, IntegrityError):
+                    raise
+        raise StorageError(f"prompt {name}: five concurrent saves in a row; try again")
 
     def rollback_prompt(self, name: str, version: int, author: str) -> int:
         old = self.prompt(name, version)
@@ -280,12 +356,19 @@ class Store:
 
     # --- report jobs --------------------------------------------------------------------------------
 
-    def create_report(self, window_from: str, window_to: str, notes: str) -> int:
+    def create_report(self, window_from: str, window_to: str, notes: str, params: dict | None = None) -> int:
         now = iso(utcnow())
-        return self._write(
-            "INSERT INTO reports (window_from, window_to, status, progress, message, notes, created_at, heartbeat)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (window_from, window_to, "queued", 0.0, "queued", redact(notes), now, now),
+        return self._insert(
+            schema.reports,
+            window_from=window_from,
+            window_to=window_to,
+            status="queued",
+            progress=0.0,
+            message="queued",
+            notes=redact(notes),
+            created_at=now,
+            heartbeat=now,
+            params=json.dumps(params or {}, ensure_ascii=False),
         )
 
     def update_report(self, report_id: int, **fields: Any) -> None:
@@ -293,57 +376,83 @@ class Store:
             raise StorageError(f"unknown report fields {set(fields) - REPORT_FIELDS}")
         fields.setdefault("heartbeat", iso(utcnow()))
         fields = {k: redact(v) if k in ("markdown", "html", "message") and isinstance(v, str) else v for k, v in fields.items()}
-        assignments = ", ".join(f"{k} = ?" for k in fields)
-        self._write(f"UPDATE reports SET {assignments} WHERE id = ?", (*fields.values(), report_id))
+        with self.transaction() as db:
+            db.execute(update(schema.reports).where(schema.reports.c.id == report_id).values(**fields))
+
+    def claim_report(self, worker: str, report_id: int | None = None) -> dict | None:
+        """Take the oldest queued job (or `report_id` if it is still queued) for `worker`; None if none.
+
+        Exactly one claimer wins a job: PostgreSQL skips rows another claimer has locked
+        (FOR UPDATE SKIP LOCKED), SQLite serialises writers; the update re-checks the status.
+        """
+        r = schema.reports
+        query = select(r).where(r.c.status == "queued").order_by(r.c.id).limit(1).with_for_update(skip_locked=True)
+        if report_id is not None:
+            query = query.where(r.c.id == report_id)
+        with self.transaction() as db:
+            row = db.execute(query).first()
+            if row is None:
+                return None
+            claimed = db.execute(
+                update(r)
+                .where(r.c.id == row.id, r.c.status == "queued")
+                .values(status="running", message="starting", worker=worker, heartbeat=iso(utcnow()))
+            )
+            return dict(row._mapping) if claimed.rowcount == 1 else None
 
     # --- retention ----------------------------------------------------------------------------------
 
     def purge(self, before: str) -> dict[str, int]:
         """Delete what was created before `before` (ISO time); returns the rows deleted per table."""
-        deleted = {}
-        with self.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for table in ("feedback", "answers", "audit", "reports"):
-                    deleted[table] = db.execute(f"DELETE FROM {table} WHERE created_at < ?", (before,)).rowcount
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return deleted
+        with self.transaction() as db:
+            return {
+                name: db.execute(delete(schema.TABLES[name]).where(schema.TABLES[name].c.created_at < before)).rowcount
+                for name in ("feedback", "answers", "audit", "reports")
+            }
 
     def delete_answer(self, request_id: str) -> int:
         """Forget one question: its answer, its feedback and its audit rows."""
-        with self.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                count = sum(
-                    db.execute(f"DELETE FROM {table} WHERE request_id = ?", (request_id,)).rowcount
-                    for table in ("feedback", "answers", "audit")
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return count
+        with self.transaction() as db:
+            return sum(
+                db.execute(delete(schema.TABLES[name]).where(schema.TABLES[name].c.request_id == request_id)).rowcount
+                for name in ("feedback", "answers", "audit")
+            )
 
     def delete_report(self, report_id: int) -> int:
-        return self._write_count("DELETE FROM reports WHERE id = ?", (report_id,))
-
-    def _write_count(self, sql: str, args: tuple) -> int:
-        with self.connect() as db:
-            return db.execute(sql, args).rowcount
+        with self.transaction() as db:
+            return db.execute(delete(schema.reports).where(schema.reports.c.id == report_id)).rowcount
 
     def report(self, report_id: int) -> dict | None:
-        rows = self._rows("SELECT * FROM reports WHERE id = ?", (report_id,))
+        rows = self._rows(select(schema.reports).where(schema.reports.c.id == report_id))
         return rows[0] if rows else None
 
     def reports(self, limit: int = 50) -> list[dict]:
+        r = schema.reports
+        columns = (r.c.id, r.c.window_from, r.c.window_to, r.c.status, r.c.progress, r.c.message)
         return self._rows(
-            "SELECT id, window_from, window_to, status, progress, message, created_at, finished_at, heartbeat"
-            " FROM reports ORDER BY id DESC LIMIT ?",
-            (limit,),
+            select(*columns, r.c.created_at, r.c.finished_at, r.c.heartbeat, r.c.worker).order_by(r.c.id.desc()).limit(limit)
         )
+
+    # --- shared runbook index -------------------------------------------------------------------------
+
+    def publish_index(self, name: str, embedder: str, author: str, archive: bytes, keep: int = 2) -> None:
+        """Store an index generation for the other replicas; only the newest `keep` are kept."""
+        g = schema.index_generations
+        with self.transaction() as db:
+            db.execute(insert(g).values(name=name, embedder=embedder, author=author, created_at=iso(utcnow()), archive=archive))
+            kept = select(g.c.id).order_by(g.c.id.desc()).limit(keep).scalar_subquery()
+            db.execute(delete(g).where(g.c.id.not_in(kept)))
+
+    def latest_index(self) -> dict | None:
+        """The newest published generation's name, embedder, author and time (not its archive)."""
+        g = schema.index_generations
+        rows = self._rows(select(g.c.name, g.c.embedder, g.c.author, g.c.created_at).order_by(g.c.id.desc()).limit(1))
+        return rows[0] if rows else None
+
+    def index_archive(self, name: str) -> bytes | None:
+        g = schema.index_generations
+        rows = self._rows(select(g.c.archive).where(g.c.name == name))
+        return rows[0]["archive"] if rows else None
 
 
 def prompt_diff(old: str, new: str, old_label: str, new_label: str) -> str:

@@ -21,7 +21,7 @@ from services.runtime import Runtime, build_runtime
 from services.sources.demo_scenario import anchor_for
 from services.storage import Store
 from services.timewindow import iso, utcnow
-from tests import servers
+from tests import postgres, servers
 
 ROOT = Path(__file__).resolve().parents[1]
 # The app's database and default index live here during tests, not in the checkout's var/; each
@@ -41,7 +41,14 @@ def require(*binaries: str) -> None:
         pytest.fail(f"{', '.join(missing)} not installed: `make test` installs them (scripts/install-system-deps.sh)")
 
 
-SERVER_FIXTURES = {"prometheus_url", "alertmanager_url", "hostile_prometheus", "busy_alertmanager", "failing_prometheus"}
+SERVER_FIXTURES = {
+    "prometheus_url",
+    "alertmanager_url",
+    "hostile_prometheus",
+    "busy_alertmanager",
+    "failing_prometheus",
+    "postgres_url",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -133,6 +140,18 @@ def alertmanager_url(tmp_path_factory) -> str:
     require(servers.ALERTMANAGER)
     with servers.alertmanager(tmp_path_factory.mktemp("alertmanager")) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    with postgres.postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url) -> str:
+    """A fresh database on the session's real PostgreSQL."""
+    return postgres.new_database(postgres_server_url)
 
 
 @pytest.fixture(autouse=True)

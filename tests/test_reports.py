@@ -72,8 +72,8 @@ def summary(store):
     )
     store.add_feedback("req-1", "s", "helpful", "right on")
     # Stored answers are matched by when they were asked: put this one inside the shift.
-    with store.connect() as db:
-        db.execute("UPDATE answers SET created_at = ?", (iso(ANCHOR - timedelta(hours=1)),))
+    with store.transaction() as db:
+        db.exec_driver_sql("UPDATE answers SET created_at = ?", (iso(ANCHOR - timedelta(hours=1)),))
     return report.build_summary(runtime_for(store=store), SHIFT, Filters(), NOTES, ZoneInfo("Asia/Seoul"))
 
 
@@ -202,8 +202,8 @@ def test_korean_notes_print_in_a_hangul_font_and_read_back_intact(store, tmp_pat
 def test_the_questions_table_says_no_feedback_and_shortens_answers_after_a_word(store):
     answer = "Checkout waits on ledger, whose connection pool to the payments database is saturated. " * 6
     store.save_answer("req-2", "s", "Why is checkout slow?", answer, "mesh", "offline", iso(SHIFT.start), iso(SHIFT.end), [])
-    with store.connect() as db:
-        db.execute("UPDATE answers SET created_at = ?", (iso(ANCHOR - timedelta(hours=1)),))
+    with store.transaction() as db:
+        db.exec_driver_sql("UPDATE answers SET created_at = ?", (iso(ANCHOR - timedelta(hours=1)),))
     markdown = export.to_markdown(report.build_summary(runtime_for(store=store), SHIFT, Filters(), ""))
     row = next(line for line in markdown.splitlines() if line.startswith("| Why is checkout slow?"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]

@@ -14,6 +14,7 @@ from services.auth import operator
 from services.llm.prompts import PROMPTS
 from services.storage import AuditRecord, StorageError, Store, prompt_diff
 from services.timewindow import iso
+from tests import postgres
 from tests.conftest import ANCHOR, ROOT, oncall
 
 
@@ -26,20 +27,95 @@ def _write_many(url: str, worker: int, n: int) -> None:
         store.audit(AuditRecord(rid, f"s{worker}", "answer", "assistant_system", "v1", "m", 10, 5, 0.001, 12.5, "ok"))
 
 
-def test_many_writers_lose_nothing(tmp_path):
-    url = f"sqlite:///{tmp_path / 'oncall.db'}"
-    Store.open(url)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def db_url(request, tmp_path) -> str:
+    """The same tests on the default SQLite file and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'oncall.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_many_writers_lose_nothing(db_url):
+    Store.open(db_url)
     with ThreadPoolExecutor(16) as pool:  # sessions of one server
-        list(pool.map(lambda w: _write_many(url, w, 25), range(16)))
-    # Replicas sharing the file: separate interpreters (not multiprocessing, whose children would
-    # re-run whatever script Streamlit's tests last made __main__).
+        list(pool.map(lambda w: _write_many(db_url, w, 25), range(16)))
+    # Replicas sharing the database: separate interpreters (not multiprocessing, whose children
+    # would re-run whatever script Streamlit's tests last made __main__).
     code = "import sys; from tests.test_storage import _write_many; _write_many(sys.argv[1], int(sys.argv[2]), 25)"
-    processes = [subprocess.Popen([sys.executable, "-c", code, url, str(100 + w)], cwd=ROOT) for w in range(4)]
+    processes = [subprocess.Popen([sys.executable, "-c", code, db_url, str(100 + w)], cwd=ROOT) for w in range(4)]
     assert [p.wait(timeout=120) for p in processes] == [0, 0, 0, 0]
-    store = Store.open(url)
+    store = Store.open(db_url)
     assert store.count("answers") == store.count("feedback") == store.count("audit") == 20 * 25
-    with store.connect() as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if db_url.startswith("sqlite"):
+        with store.transaction() as db:
+            assert db.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_concurrent_prompt_saves_each_get_a_version(db_url):
+    """Admins on two replicas saving the same prompt at once: no save is lost, versions stay dense."""
+    store = Store.open(db_url)
+    with ThreadPoolExecutor(8) as pool:
+        versions = list(pool.map(lambda i: store.set_prompt("assistant_system", f"text {i}", f"admin{i}"), range(8)))
+    assert sorted(versions) == list(range(1, 9))
+    assert {v["author"] for v in store.prompt_versions("assistant_system")} == {f"admin{i}" for i in range(8)}
+
+
+def test_a_report_job_is_claimed_once_among_many_claimers(db_url):
+    store = Store.open(db_url)
+    jobs = [store.create_report("f", "t", "") for _ in range(5)]
+    with ThreadPoolExecutor(8) as pool:
+        claims = list(pool.map(lambda w: [store.claim_report(f"w{w}") for _ in range(3)], range(8)))
+    won = [c["id"] for batch in claims for c in batch if c]
+    assert sorted(won) == jobs  # each job exactly once
+    assert {store.report(j)["status"] for j in jobs} == {"running"}
+
+
+def test_a_database_from_before_migrations_is_upgraded_with_its_data(tmp_path):
+    """The first release's SQLite file (no alembic_version): tables and rows kept, new columns added."""
+    path = tmp_path / "oncall.db"
+    old = sqlite3.connect(path)
+    old.executescript(FIRST_RELEASE_SCHEMA)
+    old.execute("INSERT INTO answers (request_id, question, created_at) VALUES ('r1', 'what is firing?', '2026-11-01')")
+    old.execute("INSERT INTO feedback (request_id, rating, created_at) VALUES ('r1', 'helpful', '2026-11-01')")
+    old.execute("INSERT INTO prompts VALUES ('assistant_system', 3, 'edited', 'alice', '', '2026-11-01')")
+    old.commit()
+    old.close()
+    store = Store.open(f"sqlite:///{path}")
+    assert [(r["question"], r["rating"]) for r in store.answers_between("0", "9")] == [("what is firing?", "helpful")]
+    assert store.prompt("assistant_system")["version"] == 3
+    store.add_feedback("r1", "s", "resolved", user="bob")  # the column the upgrade added
+    assert [r["user"] for r in store.feedback_rows()] == [None, "bob"]
+    jobs = store.create_report("f", "t", "", {"tz": "Asia/Seoul"})
+    assert store.claim_report("w")["id"] == jobs
+
+
+def test_a_wrong_password_is_explained_without_showing_it(postgres_url):
+    wrong = postgres_url.replace(postgres.PASSWORD, "not-the-password")
+    with pytest.raises(StorageError) as refused:
+        Store.open(wrong)
+    assert "password authentication failed" in str(refused.value)
+    assert "not-the-password" not in str(refused.value) and postgres.PASSWORD not in str(refused.value)
+
+
+FIRST_RELEASE_SCHEMA = """
+CREATE TABLE answers (
+    request_id TEXT PRIMARY KEY, session TEXT, question TEXT, answer TEXT, action TEXT, mode TEXT,
+    window_from TEXT, window_to TEXT, citations TEXT, created_at TEXT);
+CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT, session TEXT, rating TEXT, comment TEXT,
+    escalated INTEGER DEFAULT 0, created_at TEXT);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT, session TEXT, action TEXT, prompt_name TEXT,
+    prompt_version TEXT, model TEXT, tokens_in INTEGER, tokens_out INTEGER, cost_usd REAL, latency_ms REAL,
+    outcome TEXT, created_at TEXT);
+CREATE TABLE prompts (
+    name TEXT, version INTEGER, text TEXT, author TEXT, note TEXT, created_at TEXT, PRIMARY KEY (name, version));
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, window_from TEXT, window_to TEXT, status TEXT, progress REAL,
+    message TEXT, notes TEXT, markdown TEXT, html TEXT, created_at TEXT, finished_at TEXT, heartbeat TEXT, worker TEXT);
+CREATE INDEX feedback_request ON feedback(request_id);
+CREATE INDEX audit_created ON audit(created_at);
+"""
 
 
 def test_prompt_versions_round_trip(tmp_path):
@@ -62,8 +138,9 @@ def test_prompt_versions_round_trip(tmp_path):
 
 
 def test_unsupported_database_url_is_explained():
-    with pytest.raises(StorageError, match="only sqlite:///PATH is supported"):
-        Store.open("postgresql://db.internal/oncall")
+    with pytest.raises(StorageError, match="use sqlite:///PATH or postgresql://") as refused:
+        Store.open("mysql://root:hunter2@db.internal/oncall")
+    assert "hunter2" not in str(refused.value)
 
 
 def test_bad_rating_is_refused(tmp_path):

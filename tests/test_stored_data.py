@@ -34,8 +34,8 @@ def test_retention_and_deletion_from_the_cli(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path / 'oncall.db'}")
     for rid in ("old", "new", "forget-me"):
         store.save_answer(rid, "s", f"question {rid}", "answer", "alerts", "offline", "f", "t", [])
-    with store.connect() as db:
-        db.execute("UPDATE answers SET created_at = ? WHERE request_id = 'old'", (iso(utcnow() - timedelta(days=40)),))
+    with store.transaction() as db:
+        db.exec_driver_sql("UPDATE answers SET created_at = ? WHERE request_id = 'old'", (iso(utcnow() - timedelta(days=40)),))
     env = {"ONCALL_DATA_DIR": str(tmp_path)}
     purged = oncall("data", "purge", "--older-than-days", "30", env=env)
     assert purged.returncode == 0 and "1 answers" in purged.stdout

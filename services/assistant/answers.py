@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 import uuid
 from collections import deque
@@ -236,7 +235,7 @@ def record(answer: Answer, question: str, session: str, runtime: Runtime) -> str
             window["to"],
             answer.to_dict()["citations"],
         )
-    except (StorageError, OSError, sqlite3.Error) as exc:
+    except (StorageError, OSError) as exc:
         log.error("request %s: answer not stored: %s", answer.request_id, exc)
         return f"the answer was not stored: {exc}"
     return None

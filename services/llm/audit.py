@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from services.storage import AuditRecord, StorageError, Store
 
@@ -17,7 +16,7 @@ def record_call(store: Store | None, record: AuditRecord) -> bool:
         return False
     try:
         store.audit(record)
-    except (StorageError, OSError, sqlite3.Error) as exc:
+    except (StorageError, OSError) as exc:
         log.error("audit row for request %s (%s) not stored: %s", record.request_id, record.prompt_name, exc)
         return False
     return True

@@ -7,7 +7,6 @@ and win. A prompt's version names the wording that produced an answer.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import string
 import threading
 
@@ -33,7 +32,7 @@ def _stored(store: Store | None, name: str) -> dict | None:
                 store.seed_prompts(PROMPTS)
                 _seeded.add(store.url)
         return store.prompt(name)
-    except (StorageError, OSError, sqlite3.Error) as exc:
+    except (StorageError, OSError) as exc:
         log.warning("prompt %s read from its file: the database is unavailable (%s)", name, exc)
         return None
 
