@@ -6,7 +6,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -113,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the dashboard (Streamlit) from the installed package")
     serve.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     serve.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
+
+    worker = sub.add_parser("worker", help="run queued shift summaries, each claimed by exactly one worker")
+    worker.add_argument("--once", action="store_true", help="run the jobs queued now, then exit")
+    worker.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="wait between empty polls (default 2)")
 
     kb = sub.add_parser("kb", help="the runbook knowledge index")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -254,6 +260,22 @@ def _partial(unavailable: list[str], storage_problem: str | None) -> int:
     if storage_problem:
         print(f"oncall: warning: {storage_problem}", file=sys.stderr)
     return 1 if unavailable else 3 if storage_problem else 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Claim and run queued shift summaries until SIGTERM / Ctrl-C (or, with --once, none is queued)."""
+    from services.reports import jobs
+
+    runtime = _runtime(settings)
+    if runtime.store is None:
+        raise StorageError(f"the worker needs the database: {runtime.store_problem}")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"oncall worker {jobs.worker_name()} on {runtime.store.shown_url}", file=sys.stderr, flush=True)
+    done = jobs.work(runtime, stop, args.poll, once=args.once)
+    print(f"ran {done} shift summaries")
+    return 0
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
@@ -555,6 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": _data,
         "triage": _triage,
         "investigate": _investigate,
+        "worker": _worker,
     }
     try:
         settings = load_settings()

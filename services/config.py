@@ -123,6 +123,8 @@ class StorageSettings:
     data_dir: Path = STATE_DIR
     db_url: str = f"sqlite:///{STATE_DIR / 'oncall.db'}"
     retention_days: int = 90  # answers, feedback, audit rows and reports older than this are deleted
+    # ONCALL_REPORT_WORKER=external: shift summaries are run by `oncall worker` processes only.
+    external_report_worker: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
             data_dir,
             read.text("ONCALL_DB_URL") or f"sqlite:///{data_dir / 'oncall.db'}",
             int(read.number("ONCALL_RETENTION_DAYS", 90, int)),
+            _report_worker(read.text("ONCALL_REPORT_WORKER")),
         ),
         integrations=IntegrationSettings(
             read.text("SLACK_WEBHOOK_URL"),
@@ -340,6 +343,13 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         access=_access(read),
         log_level=level,
     )
+
+
+def _report_worker(value: str | None) -> bool:
+    """ONCALL_REPORT_WORKER: in-process (the default) or external; True for external."""
+    if (value or "in-process").lower() not in ("in-process", "external"):
+        raise ConfigError(f"ONCALL_REPORT_WORKER={value!r}: use in-process or external")
+    return (value or "").lower() == "external"
 
 
 def _access(read: _Reader) -> AccessSettings:

@@ -24,7 +24,21 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-COMMANDS = {"status", "demo", "ask", "report", "eval", "data", "prompts", "investigate", "triage", "route", "serve", "kb"}
+COMMANDS = {
+    "status",
+    "demo",
+    "ask",
+    "report",
+    "eval",
+    "data",
+    "prompts",
+    "investigate",
+    "triage",
+    "route",
+    "serve",
+    "worker",
+    "kb",
+}
 # What a checkout has and a wheel is not built from (the copy keeps pip's build/ and egg-info out of it).
 NOT_SOURCE = (".git", ".venv", ".streamlit", "var", "build", "*.egg-info", "__pycache__", ".*_cache")
 

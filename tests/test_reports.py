@@ -20,7 +20,7 @@ from services.reports import jobs as report_jobs
 from services.reports import summary as report
 from services.sources.base import Filters
 from services.storage import Store
-from services.timewindow import Window, iso
+from services.timewindow import Window, iso, utcnow
 from tests.conftest import ANCHOR, oncall, require, runtime_for, settings_for
 from tests.fake_openai import fake_openai
 
@@ -118,7 +118,7 @@ def test_a_job_runs_in_the_background_and_is_found_after_a_reload(store):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and store.report(job)["status"] != "done":
         time.sleep(0.2)
-    reloaded = Store.open(f"sqlite:///{store.path}")  # what a reloaded page sees
+    reloaded = Store.open(store.url)  # what a reloaded page sees
     row = next(r for r in report_jobs.jobs(reloaded) if r["id"] == job)
     assert row["status"] == "done" and row["progress"] == 1.0
     expected_facts(reloaded.report(job)["markdown"], question=False)
@@ -129,8 +129,19 @@ def test_a_job_whose_worker_died_is_marked_failed(store):
     store.update_report(
         job, status="running", progress=0.4, message="reading mesh series", heartbeat=iso(ANCHOR - timedelta(minutes=10))
     )
-    row = next(r for r in report_jobs.jobs(store, stale_after=timedelta(seconds=30)) if r["id"] == job)
+    row = next(r for r in report_jobs.jobs(store) if r["id"] == job)
     assert row["status"] == "failed" and row["message"].startswith("the worker stopped (no heartbeat for")
+
+
+def test_a_job_no_worker_claimed_says_so(store):
+    """ONCALL_REPORT_WORKER=external and no `oncall worker` running: the job fails, naming the cause."""
+    stuck = store.create_report(iso(SHIFT.start), iso(SHIFT.end), "")
+    fresh = store.create_report(iso(SHIFT.start), iso(SHIFT.end), "")
+    with store.transaction() as db:
+        db.exec_driver_sql("UPDATE reports SET heartbeat = ? WHERE id = ?", (iso(utcnow() - timedelta(minutes=11)), stuck))
+    rows = {r["id"]: r for r in report_jobs.jobs(store)}
+    assert rows[stuck]["status"] == "failed" and "is `oncall worker` running?" in rows[stuck]["message"]
+    assert rows[fresh]["status"] == "queued"  # waiting, not yet a problem
 
 
 def test_report_cli_in_three_formats(tmp_path):

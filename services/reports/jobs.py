@@ -1,15 +1,21 @@
-"""Shift summaries generated off the request path: a job row per report, a worker thread per job.
+"""Shift summaries generated off the request path: a job row per report, claimed and run by a worker.
 
-The page that asked can be reloaded or closed: the job lives in the database and the server
-process. The worker writes a heartbeat with every step; a job whose heartbeat stopped (the server
-died mid-report) is marked failed the next time jobs are listed, never left hanging.
+The job lives in the database, so the page that asked can be reloaded or closed, and every replica
+lists it. A worker claims a queued job exactly once (Store.claim_report), whichever replica queued
+it: by default a thread of the server that queued it; with ONCALL_REPORT_WORKER=external only the
+`oncall worker` processes, so that web replicas never do the work. The worker writes a heartbeat
+with every step; a job whose heartbeat stopped (its worker died mid-report) is marked failed the
+next time jobs are listed, never left hanging, and so is a job no worker claimed.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import socket
 import threading
+from dataclasses import asdict
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,16 +26,18 @@ from services.sources.base import Filters
 from services.storage import Store
 from services.timewindow import Window, iso, parse_time, utcnow
 
-STALE_AFTER = timedelta(seconds=90)
+STALE_AFTER = timedelta(seconds=90)  # a running job's worker writes a heartbeat at every step
+UNCLAIMED_AFTER = timedelta(minutes=10)  # a queued job waits for workers busy with other jobs
 log = logging.getLogger(__name__)
 
 
 def start(runtime: Runtime, window: Window, filters: Filters, notes: str, tz: ZoneInfo) -> int:
-    """Queue a report and start its worker; returns the job id at once."""
+    """Queue a report (and, unless an external worker runs them, claim it on a thread); the job id at once."""
     store = _store(runtime)
-    job = store.create_report(iso(window.start), iso(window.end), notes)
-    worker = threading.Thread(target=run, args=(runtime, job, window, filters, notes, tz), name=f"report-{job}", daemon=True)
-    worker.start()
+    params = {"filters": asdict(filters), "tz": tz.key}
+    job = store.create_report(iso(window.start), iso(window.end), notes, params)
+    if not runtime.settings.storage.external_report_worker:
+        threading.Thread(target=run_next, args=(runtime, job), name=f"report-{job}", daemon=True).start()
     return job
 
 
@@ -39,9 +47,29 @@ def _store(runtime: Runtime) -> Store:
     return runtime.store
 
 
-def run(runtime: Runtime, job: int, window: Window, filters: Filters, notes: str, tz: ZoneInfo) -> None:
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def run_next(runtime: Runtime, job: int | None = None) -> int | None:
+    """Claim the oldest queued job (or `job`) and run it to an end state; its id, None if there was none."""
     store = _store(runtime)
-    store.update_report(job, status="running", message="starting", worker=f"{os.getpid()}:{threading.get_ident()}")
+    row = store.claim_report(worker_name(), job)
+    if row is None:
+        return None
+    params = json.loads(row["params"] or "{}")
+    filters = Filters(**{name: tuple(values) for name, values in params.get("filters", {}).items()})
+    try:
+        window = Window(parse_time(row["window_from"]), parse_time(row["window_to"]))
+        tz = ZoneInfo(params.get("tz") or "UTC")
+    except (ValueError, KeyError) as exc:
+        store.update_report(row["id"], status="failed", message=f"unreadable job: {exc}", finished_at=iso(utcnow()))
+        return row["id"]
+    _run(runtime, store, row["id"], window, filters, row["notes"] or "", tz)
+    return row["id"]
+
+
+def _run(runtime: Runtime, store: Store, job: int, window: Window, filters: Filters, notes: str, tz: ZoneInfo) -> None:
     try:
         summary = build_summary(
             runtime,
@@ -65,17 +93,31 @@ def run(runtime: Runtime, job: int, window: Window, filters: Filters, notes: str
         store.update_report(job, status="failed", message=f"{exc.__class__.__name__}: {exc}", finished_at=iso(utcnow()))
 
 
-def jobs(store: Store, stale_after: timedelta = STALE_AFTER) -> list[dict]:
-    """Recent jobs, newest first; running ones whose worker went silent are marked failed."""
+def work(runtime: Runtime, stop: threading.Event, poll_seconds: float = 2.0, once: bool = False) -> int:
+    """`oncall worker`: run queued jobs until `stop` is set (with `once`, until none is queued); the count run."""
+    done = 0
+    while not stop.is_set():
+        if run_next(runtime) is not None:
+            done += 1
+            continue
+        if once:
+            break
+        stop.wait(poll_seconds)
+    return done
+
+
+def jobs(store: Store) -> list[dict]:
+    """Recent jobs, newest first; running ones whose worker went silent, and queued ones no worker
+    claimed, are marked failed."""
     now = utcnow()
     for row in store.reports():
         silent = now - parse_time(row["heartbeat"])
-        if row["status"] in ("queued", "running") and silent > stale_after:
-            log.warning("report job %s: no heartbeat for %d s, marked failed", row["id"], silent.total_seconds())
-            store.update_report(
-                row["id"],
-                status="failed",
-                finished_at=iso(now),
-                message=f"the worker stopped (no heartbeat for {int(silent.total_seconds())} s)",
-            )
+        if row["status"] == "running" and silent > STALE_AFTER:
+            message = f"the worker stopped (no heartbeat for {int(silent.total_seconds())} s)"
+        elif row["status"] == "queued" and silent > UNCLAIMED_AFTER:
+            message = f"no worker claimed it in {int(silent.total_seconds() // 60)} min: is `oncall worker` running?"
+        else:
+            continue
+        log.warning("report job %s: %s; marked failed", row["id"], message)
+        store.update_report(row["id"], status="failed", finished_at=iso(now), message=message)
     return store.reports()
