@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.auth import operator
 from services.config import PROJECT_ROOT, ConfigError, Settings, load_settings
@@ -20,11 +21,14 @@ from services.llm.client import ModelError
 from services.log import setup_logging
 from services.overview import status_report
 from services.reports.export import ReportError
-from services.runtime import Runtime, build_runtime
+from services.runtime import Runtime, build_runtime, open_store
 from services.sources.base import Filters, SourceError
 from services.sources.factory import make_source, now_for
 from services.storage import StorageError
 from services.timewindow import Window, WindowError, parse_time, utcnow, window_from_args
+
+if TYPE_CHECKING:
+    from services.knowledge.index import KnowledgeIndex
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,7 +161,11 @@ def _runtime(settings: Settings, with_model: bool = True) -> Runtime:
 
     if with_model:
         settings.require_model()  # a configured but unusable model is an error here, not a silent fallback
-    return build_runtime(settings, index_loader=lambda: indexing.load_or_build_index(settings.knowledge), actor=operator())
+
+    def index() -> KnowledgeIndex:
+        return indexing.load_or_build_index(settings.knowledge, store=open_store(settings)[0])
+
+    return build_runtime(settings, index_loader=index, actor=operator())
 
 
 def _kb(args: argparse.Namespace, settings: Settings) -> int:
@@ -177,6 +185,12 @@ def _kb(args: argparse.Namespace, settings: Settings) -> int:
             print(f"skipped {len(report.skipped)} files:")
             for s in report.skipped:
                 print(f"  {s.root}/{s.path}: {s.reason}")
+        if args.index is None:  # the configured index: the dashboard's replicas take it from the database
+            store, problem = open_store(settings)
+            if store is None:
+                print(f"oncall: warning: not published to the other replicas: {problem}", file=sys.stderr)
+                return 3
+            print(f"published as {indexing.shared.publish(store, index, operator().name)} for every replica")
         return 0
     if args.kb_command == "check":
         documents, findings, skipped = indexing.check_runbooks(indexing.roots_from(knowledge, args.roots))

@@ -443,10 +443,12 @@ class Store:
             kept = select(g.c.id).order_by(g.c.id.desc()).limit(keep).scalar_subquery()
             db.execute(delete(g).where(g.c.id.not_in(kept)))
 
-    def latest_index(self) -> dict | None:
-        """The newest published generation's name, embedder, author and time (not its archive)."""
+    def latest_index(self, embedder: str) -> dict | None:
+        """The newest generation published for `embedder`: its name, author and time (not its archive)."""
         g = schema.index_generations
-        rows = self._rows(select(g.c.name, g.c.embedder, g.c.author, g.c.created_at).order_by(g.c.id.desc()).limit(1))
+        rows = self._rows(
+            select(g.c.name, g.c.author, g.c.created_at).where(g.c.embedder == embedder).order_by(g.c.id.desc()).limit(1)
+        )
         return rows[0] if rows else None
 
     def index_archive(self, name: str) -> bytes | None:

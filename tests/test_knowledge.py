@@ -11,6 +11,7 @@ import pytest
 from services.knowledge.chunks import chunk_document
 from services.knowledge.documents import KnowledgeError, Root, scan
 from services.knowledge.embedders import LocalEmbedder, OpenAIEmbedder
+from services.knowledge import index as index_module
 from services.knowledge.index import KnowledgeIndex
 from services.knowledge.recall import load_cases, score
 from tests.fake_openai import fake_openai
@@ -218,11 +219,11 @@ def test_a_crash_while_saving_leaves_the_old_index_and_the_next_build_fixes_it(t
     KnowledgeIndex.build([Root(root)], tmp_path / "kb", embedder)
     write(root / "A.md", "# AlphaDown\n\n## Mitigation\n\nFail over alpha to the standby region.\n")
 
-    def crash(self, generation):
+    def crash(directory, generation):
         raise OSError("power lost between writing and switching")
 
     with monkeypatch.context() as patched:
-        patched.setattr(KnowledgeIndex, "_switch", crash)
+        patched.setattr(index_module, "switch_to", crash)
         with pytest.raises(OSError):
             KnowledgeIndex.build([Root(root)], tmp_path / "kb", embedder)
     old = KnowledgeIndex.load(tmp_path / "kb", embedder)  # whole and consistent: the previous one

@@ -63,6 +63,7 @@ faiss.omp_set_num_threads(1)
 
 
 POINTER = "CURRENT"  # names the generation folder that holds the current index
+FILES = ("manifest.json", "chunks.jsonl", "vectors.faiss")  # one generation
 
 
 def _current(directory: Path) -> Path:
@@ -75,7 +76,25 @@ def _current(directory: Path) -> Path:
     return directory / name if name.startswith("gen-") and "/" not in name else directory
 
 
-def _fsync(path: Path) -> None:
+def current_generation(directory: Path) -> str | None:
+    """The name of the current generation folder; None before the first build."""
+    current = _current(directory)
+    return current.name if current != directory else None
+
+
+def switch_to(directory: Path, generation: str) -> None:
+    """Make `generation` (a folder in `directory`, fsynced) current atomically; keep the one before."""
+    pointer = directory / f".{POINTER}.tmp"
+    pointer.write_text(generation, encoding="utf-8")
+    fsync_path(pointer)
+    os.replace(pointer, directory / POINTER)
+    fsync_path(directory)
+    for old in sorted(directory.glob("gen-*"))[:-2]:  # keep the previous one for readers mid-load
+        if old.name != generation:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -261,22 +280,12 @@ class KnowledgeIndex:
                 out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
         faiss.write_index(self.vectors, str(generation / "vectors.faiss"))
         (generation / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        for name in ("chunks.jsonl", "vectors.faiss", "manifest.json"):
-            _fsync(generation / name)
-        _fsync(generation)
-        self._switch(generation)
-        for old in sorted(self.directory.glob("gen-*"))[:-2]:  # keep the previous one for readers mid-load
-            if old != generation:
-                shutil.rmtree(old, ignore_errors=True)
-        for legacy in ("manifest.json", "chunks.jsonl", "vectors.faiss"):  # the layout before generations
+        for name in FILES:
+            fsync_path(generation / name)
+        fsync_path(generation)
+        switch_to(self.directory, generation.name)
+        for legacy in FILES:  # the layout before generations
             (self.directory / legacy).unlink(missing_ok=True)
-
-    def _switch(self, generation: Path) -> None:
-        pointer = self.directory / f".{POINTER}.tmp"
-        pointer.write_text(generation.name, encoding="utf-8")
-        _fsync(pointer)
-        os.replace(pointer, self.directory / POINTER)
-        _fsync(self.directory)
 
     @staticmethod
     def exists(directory: Path) -> bool:
@@ -448,7 +457,7 @@ class KnowledgeIndex:
     def stats(self) -> dict:
         m = self.manifest
         files = _current(self.directory)
-        size = sum((files / n).stat().st_size for n in ("manifest.json", "chunks.jsonl", "vectors.faiss"))
+        size = sum((files / n).stat().st_size for n in FILES)
         return {
             "index": str(self.directory),
             "documents": len(m["documents"]),

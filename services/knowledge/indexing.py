@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from services.auth import Actor, Permission, require
 from services.config import KnowledgeSettings
+from services.knowledge import shared
 from services.knowledge.documents import Document, Root, Skipped, scan_all
 from services.knowledge.embedders import Embedder, make_embedder
-from services.knowledge.index import BuildReport, KnowledgeIndex, Progress, configured_roots
+from services.knowledge.index import BuildReport, KnowledgeIndex, Progress, configured_roots, current_generation
 from services.knowledge.quality import Finding, check_document
 from services.llm.client import ChatModel, complete
 from services.llm.prompts import render
+from services.storage import StorageError, Store
+
+log = logging.getLogger(__name__)
 
 
 def roots_from(settings: KnowledgeSettings, paths: list[str] | None = None, internal: list[str] | None = None) -> list[Root]:
@@ -41,23 +46,44 @@ def build_index(
 
 
 def rebuild_index(
-    actor: Actor, settings: KnowledgeSettings, progress: Progress | None = None
+    actor: Actor, settings: KnowledgeSettings, store: Store | None, progress: Progress | None = None
 ) -> tuple[KnowledgeIndex, BuildReport]:
-    """The dashboard's rebuild of the configured index: an admin's action (services/auth)."""
+    """The dashboard's rebuild of the configured index, published for the other replicas: an
+    admin's action (services/auth)."""
     require(actor, Permission.REBUILD_INDEX)
-    return build_index(settings, progress=progress)
+    index, report = build_index(settings, progress=progress)
+    if store is not None:
+        shared.publish(store, index, actor.name)
+    return index, report
 
 
 def load_index(settings: KnowledgeSettings, index_dir: Path | None = None, embedder: Embedder | None = None) -> KnowledgeIndex:
     return KnowledgeIndex.load(index_dir or settings.index_dir, embedder or make_embedder(settings))
 
 
-def load_or_build_index(settings: KnowledgeSettings, index_dir: Path | None = None) -> KnowledgeIndex:
-    """The index, built from the configured folders first if there is none yet."""
+def load_or_build_index(settings: KnowledgeSettings, index_dir: Path | None = None, store: Store | None = None) -> KnowledgeIndex:
+    """The index: the newest one another replica published, or the local one, or (if there is
+    none anywhere) built from the configured folders and published."""
     directory = index_dir or settings.index_dir
+    embedder = make_embedder(settings)
+    if store is not None:
+        sync_shared(store, directory, embedder.name)
     if not KnowledgeIndex.exists(directory):
-        return build_index(settings, index_dir=directory)[0]
-    return load_index(settings, directory)
+        index = build_index(settings, index_dir=directory, embedder=embedder)[0]
+        if store is not None:
+            shared.publish(store, index, "first start")
+        return index
+    return load_index(settings, directory, embedder)
+
+
+def sync_shared(store: Store, directory: Path, embedder: str) -> str | None:
+    """The newest published index into `directory` (see services.knowledge.shared); a database
+    that cannot be read leaves the local index in use, and says so in the log."""
+    try:
+        return shared.sync(store, directory, embedder)
+    except StorageError as exc:
+        log.warning("shared runbook index not checked, the local one stays in use: %s", exc)
+        return current_generation(directory)
 
 
 def check_runbooks(roots: list[Root]) -> tuple[list[Document], list[Finding], list[Skipped]]:
