@@ -120,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     serve.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
 
+    health = sub.add_parser("health", help="readiness: database, metrics, Alertmanager and runbook index (exit 1 if any fails)")
+    health.add_argument("--json", action="store_true", help="print JSON")
+
     worker = sub.add_parser("worker", help="run queued shift summaries, each claimed by exactly one worker")
     worker.add_argument("--once", action="store_true", help="run the jobs queued now, then exit")
     worker.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="wait between empty polls (default 2)")
@@ -274,6 +277,18 @@ def _partial(unavailable: list[str], storage_problem: str | None) -> int:
     if storage_problem:
         print(f"oncall: warning: {storage_problem}", file=sys.stderr)
     return 1 if unavailable else 3 if storage_problem else 0
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    from services.health import checks
+
+    found = checks(settings)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in found], ensure_ascii=False, indent=2))
+    else:
+        for check in found:
+            print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    return 0 if all(c.ok for c in found) else 1
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -592,6 +607,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "triage": _triage,
         "investigate": _investigate,
         "worker": _worker,
+        "health": _health,
     }
     try:
         settings = load_settings()
