@@ -54,6 +54,8 @@ class SourceSettings:
     auth_header: str | None = field(default=None, repr=False)
     basic_auth_user: str | None = None
     basic_auth_password: str | None = field(default=None, repr=False)
+    # Sent as X-Scope-OrgID: the tenant of a multi-tenant Mimir, Cortex or Loki-style backend.
+    tenant: str | None = None
     # True, False, or a path to a CA bundle.
     verify_tls: bool | str = True
     cluster_label: str = "cluster"
@@ -247,6 +249,7 @@ def _sources(read: _Reader) -> SourceSettings:
         auth_header=read.text("PROMETHEUS_AUTH_HEADER"),
         basic_auth_user=read.text("PROMETHEUS_BASIC_AUTH_USER"),
         basic_auth_password=read.text("PROMETHEUS_BASIC_AUTH_PASSWORD"),
+        tenant=read.text("PROMETHEUS_TENANT"),
         verify_tls=_bool_or_path(read.raw("PROMETHEUS_VERIFY_TLS") if read.raw("PROMETHEUS_VERIFY_TLS") is not None else True),
         cluster_label=read.text("ONCALL_CLUSTER_LABEL", "cluster") or "cluster",
         step_seconds=int(read.number("ONCALL_STEP_SECONDS", 1, int)) if step is not None else None,

@@ -28,6 +28,8 @@ def session_for(settings: SourceSettings) -> requests.Session:
     session.verify = settings.verify_tls
     if settings.auth_header:
         session.headers["Authorization"] = settings.auth_header
+    if settings.tenant:
+        session.headers["X-Scope-OrgID"] = settings.tenant
     if settings.basic_auth_user:
         session.auth = (settings.basic_auth_user, settings.basic_auth_password or "")
     retry = Retry(total=1, read=False, backoff_factor=0.2, status_forcelist=[502, 503, 504], allowed_methods=["GET"])
