@@ -37,6 +37,9 @@ PAGES = {
 # Who is here decides what they see; the services check the role again where actions run.
 actor = current_actor(settings.access)
 if actor.role is None:
+    # Navigation in use (hidden) before stopping: on a new server Streamlit would otherwise fall
+    # back to listing every file in pages/ beside the sign-in page, until someone signs in.
+    st.navigation(list(PAGES.values()), position="hidden")
     sign_in_page(actor)
     st.stop()
 ADMIN_PAGES = {"insights": Permission.SEE_INSIGHTS, "prompts": Permission.EDIT_PROMPTS}

@@ -1,4 +1,4 @@
-"""Real Prometheus and Alertmanager processes on loopback, for tests and benchmarks.
+"""Real Prometheus, Alertmanager and Streamlit processes on loopback, and Chromium, for tests and benchmarks.
 
 Binaries come from Debian (`make test` installs them); each server gets its own temp dir and a
 free port, and is stopped by PID.
@@ -9,17 +9,23 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 PROMETHEUS = "prometheus"
 PROMTOOL = "promtool"
 ALERTMANAGER = "prometheus-alertmanager"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def free_port() -> int:
@@ -47,13 +53,13 @@ class Server:
     log: Path
 
 
-def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60, path: str = "/-/ready") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited: {log.read_text()[-2000:]}")
         try:
-            if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
+            if requests.get(f"{url}{path}", timeout=1).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -110,3 +116,51 @@ def alertmanager(work: Path):
         "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n",
         [ALERTMANAGER, f"--storage.path={work / 'data'}", "--cluster.listen-address="],
     )
+
+
+@contextmanager
+def streamlit(app: Path, cwd: Path, env: Mapping[str, str], log: Path, port: int | None = None) -> Iterator[Server]:
+    """`streamlit run app`, headless, on `port` (a free one by default); `cwd` is where it reads
+    `.streamlit/` (config.toml, secrets.toml). Stopped by PID after use."""
+    port = port or free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(app),
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=cwd,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, log, path="/_stcore/health")
+        yield Server(url, process, log)
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (sync API), launched with the PDF export's own flags."""
+    from playwright.sync_api import sync_playwright
+
+    from services.reports.export import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -3,77 +3,33 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from services.reports.export import CHROMIUM_ARGS  # the flags the PDF export launches it with
+from tests import servers
 from tests.conftest import KEEP, require
-from tests.servers import free_port
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 # Mesh first: a deep link as the first request to a new server must still run app.py.
 PAGES = {"mesh": ("mesh", 2), "alerts": ("alerts", 1), "overview": ("", 1)}
 
 
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     env = {k: v for k, v in os.environ.items() if k in KEEP or not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with servers.streamlit(ROOT / "app.py", ROOT, env, log) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    require(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    require(servers.CHROMIUM)
+    with servers.chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def test_every_page_renders_its_charts(browser, dashboard_url, tmp_path):
