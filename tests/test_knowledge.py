@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from services.knowledge import index as index_module
 from services.knowledge.chunks import chunk_document
 from services.knowledge.documents import KnowledgeError, Root, scan
 from services.knowledge.embedders import LocalEmbedder, OpenAIEmbedder
-from services.knowledge import index as index_module
 from services.knowledge.index import KnowledgeIndex
 from services.knowledge.recall import load_cases, score
 from tests.fake_openai import fake_openai
