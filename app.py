@@ -6,14 +6,16 @@ import streamlit as st
 
 from components.chat import PENDING_VIEW, render_chat
 from components.identity import current_actor, identity_box, sign_in_page
-from components.sidebar import CUSTOM, browser_timezone, render_sidebar
+from components.sidebar import CUSTOM, browser_timezone, render_sidebar, ui_language
 from components.state import VIEW_KEY
 from services.auth import Permission
 from services.config import ConfigError, Settings, load_settings
+from services.i18n import Language, text
 from services.log import setup_logging
 from services.timewindow import utcnow
 
-st.set_page_config(page_title="On-call dashboard", page_icon=":material/monitor_heart:", layout="wide")
+lang = ui_language()
+st.set_page_config(page_title=text("app.title", lang), page_icon=":material/monitor_heart:", layout="wide")
 
 # Loaded once per run and passed down: pages and services read settings from the view, never
 # from the environment.
@@ -21,18 +23,18 @@ try:
     settings = load_settings()
     config_problem = None
 except ConfigError as exc:
-    settings, config_problem = Settings(), f"Configuration error: {exc}. Running on the demo scenario."
+    settings, config_problem = Settings(), text("app.config_problem", lang, error=exc)
 setup_logging(settings.log_level)
 
 PAGES = {
-    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    "alerts": st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
-    "mesh": st.Page("pages/mesh.py", title="Mesh", icon=":material/hub:"),
-    "runbooks": st.Page("pages/runbooks.py", title="Runbooks", icon=":material/menu_book:"),
-    "triage": st.Page("pages/triage.py", title="Log triage", icon=":material/bug_report:"),
-    "reports": st.Page("pages/reports.py", title="Shift summaries", icon=":material/summarize:"),
-    "insights": st.Page("pages/insights.py", title="Insights", icon=":material/insights:"),
-    "prompts": st.Page("pages/prompts.py", title="Prompts", icon=":material/edit_note:"),
+    "overview": st.Page("pages/overview.py", title=text("nav.overview", lang), icon=":material/dashboard:", default=True),
+    "alerts": st.Page("pages/alerts.py", title=text("nav.alerts", lang), icon=":material/notifications_active:"),
+    "mesh": st.Page("pages/mesh.py", title=text("nav.mesh", lang), icon=":material/hub:"),
+    "runbooks": st.Page("pages/runbooks.py", title=text("nav.runbooks", lang), icon=":material/menu_book:"),
+    "triage": st.Page("pages/triage.py", title=text("nav.triage", lang), icon=":material/bug_report:"),
+    "reports": st.Page("pages/reports.py", title=text("nav.reports", lang), icon=":material/summarize:"),
+    "insights": st.Page("pages/insights.py", title=text("nav.insights", lang), icon=":material/insights:"),
+    "prompts": st.Page("pages/prompts.py", title=text("nav.prompts", lang), icon=":material/edit_note:"),
 }
 # Who is here decides what they see; the services check the role again where actions run.
 actor = current_actor(settings.access)
@@ -40,10 +42,11 @@ if actor.role is None:
     # Navigation in use (hidden) before stopping: on a new server Streamlit would otherwise fall
     # back to listing every file in pages/ beside the sign-in page, until someone signs in.
     st.navigation(list(PAGES.values()), position="hidden")
-    sign_in_page(actor)
+    sign_in_page(actor, lang)
     st.stop()
 ADMIN_PAGES = {"insights": Permission.SEE_INSIGHTS, "prompts": Permission.EDIT_PROMPTS}
 page = st.navigation([p for key, p in PAGES.items() if key not in ADMIN_PAGES or actor.may(ADMIN_PAGES[key])])
+current = next(key for key, p in PAGES.items() if p.url_path == page.url_path)
 REFRESH_ARMED = "refresh_armed"
 
 # A question about another time ("11월 3일 오전 8시 얼럿") moves the view there, before the
@@ -57,9 +60,9 @@ if pending:
     if PAGES[pending["page"]].url_path != page.url_path:
         st.switch_page(PAGES[pending["page"]])
 
-selection, window_problem, refresh_seconds = render_sidebar(settings)
+selection, window_problem, refresh_seconds = render_sidebar(settings, lang)
 with st.sidebar:
-    identity_box(actor, settings.access)
+    identity_box(actor, settings.access, lang)
 
 
 def show_page() -> None:
@@ -71,14 +74,15 @@ def show_page() -> None:
             if problem:
                 st.error(problem, icon=":material/warning:")
         if refresh_seconds:  # says the page is live, and when it last re-read the window
-            st.caption(f"Auto-refresh every {refresh_seconds} s · updated {utcnow().astimezone(view.tz):%H:%M:%S}")
+            st.caption(view.t("app.refreshed", seconds=refresh_seconds, time=f"{utcnow().astimezone(view.tz):%H:%M:%S}"))
         try:
             page.run()
         finally:
             # A page run without app.py must not find a stale view (see components.state).
             del st.session_state[VIEW_KEY]
     with assistant:
-        render_chat(view, page.title)
+        # The assistant's context names the page in English, whatever the UI shows.
+        render_chat(view, text(f"nav.{current}", Language.EN))
 
 
 def _refresh_timer() -> None:

@@ -8,6 +8,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from components.state import View
+
 INCIDENT_COLORS = {"latency": "rgba(214, 39, 40, 0.12)", "5xx": "rgba(148, 103, 189, 0.15)"}
 
 
@@ -16,15 +18,16 @@ def _local(series: pd.Series, tz: ZoneInfo) -> pd.Series:
 
 
 def series_chart(
+    view: View,
     frame: pd.DataFrame,
     y: str,
     label: pd.Series,
-    tz: ZoneInfo,
     y_title: str,
     incidents: pd.DataFrame | None = None,
     percent: bool = False,
 ) -> go.Figure:
-    """One line per label; incident periods shaded behind the lines."""
+    """One line per label, times in the view's zone; incident periods shaded behind the lines."""
+    tz = view.tz
     data = frame.assign(time_local=_local(frame["time"], tz), series=label.values)
     fig = px.line(data, x="time_local", y=y, color="series", labels={"time_local": "", y: y_title, "series": ""})
     if percent:
@@ -37,7 +40,7 @@ def series_chart(
                 x1=_local(pd.Series([end]), tz)[0],
                 fillcolor=INCIDENT_COLORS.get(str(kind), "rgba(0,0,0,0.08)"),
                 line_width=0,
-                annotation_text=f"{kind}: {', '.join(sorted(set(group['service'])))}",
+                annotation_text=f"{view.t(f'mesh.kind.{kind}')}: {', '.join(sorted(set(group['service'])))}",
                 annotation_position="top left",
             )
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified")

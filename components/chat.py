@@ -16,6 +16,7 @@ from services.assistant.answers import ModelAnswer, answer_offline, prepare, rec
 from services.assistant.router import mentions_time
 from services.assistant.tools import Proposal, ToolCall, execute, review
 from services.auth import Permission, PermissionDenied
+from services.i18n import Language, text
 from services.integrations.slack import SlackError
 from services.safety.markup import escape_markdown, without_images, without_images_streamed
 from services.sources.base import SourceError
@@ -24,18 +25,8 @@ from services.timewindow import Window
 
 CHAT_KEY = "chat"
 PENDING_VIEW = "pending_view"
-CHECKPOINTS = {
-    "en": [
-        ("Summarize alerts", "Summarize the alerts in this window and the clusters and services involved."),
-        ("Firing now", "What is firing now and what should I check next?"),
-        ("Noisy alerts", "Which alerts flap or look false, and how should we tune them?"),
-    ],
-    "ko": [
-        ("얼럿 요약", "이 기간의 얼럿과 관련된 클러스터, 서비스를 요약해줘."),
-        ("지금 발생 중", "지금 발생 중인 얼럿은 뭐고 다음에 뭘 확인해야 해?"),
-        ("노이즈 얼럿", "플래핑하거나 오탐 같은 얼럿은 뭐고 어떻게 튜닝해야 해?"),
-    ],
-}
+# Checkpoint questions, asked in the UI's language: `chat.checkpoint.<name>.label` and `.question`.
+CHECKPOINTS = ("summary", "firing", "noisy")
 
 
 def _history() -> list[dict]:
@@ -50,33 +41,41 @@ def session_id() -> str:
     return st.session_state.setdefault("session_id", uuid.uuid4().hex[:12])
 
 
-FEEDBACK = {"resolved": "Resolved", "helpful": "Helpful", "not_helpful": "Not helpful", "not_relevant": "Not relevant"}
+# Ratings and their icons; the labels are `chat.feedback.<rating>`.
+FEEDBACK = {
+    "resolved": ":material/task_alt:",
+    "helpful": ":material/thumb_up:",
+    "not_helpful": ":material/thumb_down:",
+    "not_relevant": ":material/block:",
+}
 
 
 def _feedback(message: dict, index: int, question: str, view: View) -> None:
     """Rating buttons, a comment, and a ready-to-post escalation, stored with the request id."""
     meta = message["meta"]
     if message.get("rated"):
-        st.caption(f"Feedback: {FEEDBACK[message['rated']]}")
+        st.caption(view.t("chat.feedback.given", rating=view.t(f"chat.feedback.{message['rated']}")))
     else:
         comment = st.text_input(
-            "Comment (optional)",
+            view.t("chat.feedback.comment"),
             key=f"fb_comment_{index}",
             label_visibility="collapsed",
-            placeholder="Comment on this answer (optional)",
+            placeholder=view.t("chat.feedback.comment_placeholder"),
         )
-        for col, (rating, label) in zip(st.columns(4), FEEDBACK.items(), strict=False):
-            if col.button(label, key=f"fb_{rating}_{index}"):
+        # Two rows of two: four in a row of the narrow panel shrink to a letter each. Labels wrap, never cut.
+        cells = [*st.columns(2, gap="small"), *st.columns(2, gap="small")]
+        for col, (rating, icon) in zip(cells, FEEDBACK.items(), strict=True):
+            if col.button(view.t(f"chat.feedback.{rating}"), key=f"fb_{rating}_{index}", icon=icon, width="stretch", wrap=True):
                 try:
                     Store.open(view.settings.storage.db_url).add_feedback(
                         meta["request_id"], session_id(), rating, comment, user=current_actor(view.settings.access).name
                     )
                     message["rated"] = rating
                 except (StorageError, OSError) as exc:
-                    st.error(f"Feedback not saved: {escape_markdown(str(exc))}")
+                    st.error(view.t("chat.feedback.not_saved", error=escape_markdown(str(exc))))
                 st.rerun()
-    if st.button("Escalate to on-call", key=f"escalate_{index}"):
-        message["escalation"] = escalation_text(question, meta)
+    if st.button(view.t("chat.escalate"), key=f"escalate_{index}", icon=":material/campaign:"):
+        message["escalation"] = escalation_text(question, meta, view.lang)
         try:
             Store.open(view.settings.storage.db_url).add_feedback(
                 meta["request_id"],
@@ -87,19 +86,24 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
                 user=current_actor(view.settings.access).name,
             )
         except (StorageError, OSError) as exc:
-            st.warning(f"The escalation was not recorded: {exc}")
+            st.warning(view.t("chat.escalation_not_recorded", error=exc))
     if message.get("escalation"):
         st.code(message["escalation"], language=None)
 
 
-def escalation_text(question: str, meta: dict) -> str:
-    sources = ", ".join(f"[{c['n']}] {c['source']}" for c in meta["citations"]) or "none"
-    return (
-        f":rotating_light: Escalation from the on-call dashboard (request {meta['request_id']})\n"
-        f"Window: {meta['window']['from']} – {meta['window']['to']}\n"
-        f"Question: {question}\n"
-        f"Assistant ({meta['mode']}): {meta['answer'][:1500]}\n"
-        f"Sources: {sources}"
+def escalation_text(question: str, meta: dict, lang: Language) -> str:
+    """The message to post to the on-call channel, in `lang`."""
+    sources = ", ".join(f"[{c['n']}] {c['source']}" for c in meta["citations"]) or text("chat.escalation.no_sources", lang)
+    return text(
+        "chat.escalation.message",
+        lang,
+        request=meta["request_id"],
+        start=meta["window"]["from"],
+        end=meta["window"]["to"],
+        question=question,
+        mode=meta["mode"],
+        answer=meta["answer"][:1500],
+        sources=sources,
     )
 
 
@@ -110,7 +114,7 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
     if meta["notice"]:
         st.warning(meta["notice"], icon=":material/cloud_off:")
     if meta["citations"]:
-        with st.expander(f"Sources ({len(meta['citations'])})"):
+        with st.expander(view.t("chat.sources", count=len(meta["citations"]))):
             for c in meta["citations"]:
                 st.markdown(
                     f"**[{c['n']}]** {escape_markdown(c['source'])}"
@@ -118,25 +122,31 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
                 )
     cost = f" · ~${meta['cost_usd']:.4f}" if meta["cost_usd"] is not None else ""
     st.caption(
-        f"{meta['mode']} · {meta['prompt_version']} · {meta['tokens']['in']}+{meta['tokens']['out']} "
-        f"tokens{cost} · request {meta['request_id']}"
+        view.t(
+            "chat.meta",
+            mode=view.t("chat.offline") if meta["mode"] == "offline" else meta["mode"],
+            prompt=meta["prompt_version"],
+            tokens=f"{meta['tokens']['in']}+{meta['tokens']['out']}",
+            cost=cost,
+            request=meta["request_id"],
+        )
     )
     for j, proposal in enumerate(meta["proposals"]):
         if proposal.get("done"):
             st.success(proposal["done"])
             continue
-        st.info(f"Proposed: **{proposal['tool']}**", icon=":material/pending_actions:")
+        st.info(view.t("chat.proposed", tool=proposal["tool"]), icon=":material/pending_actions:")
         st.code(json.dumps(proposal["arguments"], ensure_ascii=False, indent=1), language="json")
-        call = ToolCall(data.runtime(view.settings), request_id=meta["request_id"])
+        call = ToolCall(data.runtime(view), request_id=meta["request_id"])
         shown, refused = review(Proposal(proposal["tool"], proposal["arguments"]), call)
         if shown:
-            st.caption(f"This {escape_markdown(shown)}.")
+            st.caption(view.t("chat.preview", action=escape_markdown(shown)))
         for reason in refused:
-            st.warning(f"Cannot be confirmed: {escape_markdown(reason)}")
+            st.warning(view.t("chat.refused", reason=escape_markdown(reason)))
         yes, no = st.columns(2)
         # A viewer gets no Confirm at all (review says why); the service refuses a forged one anyway.
         if call.runtime.actor.may(Permission.CONFIRM_ACTION) and yes.button(
-            "Confirm", key=f"confirm_{index}_{j}", disabled=bool(refused)
+            view.t("chat.confirm"), key=f"confirm_{index}_{j}", disabled=bool(refused)
         ):
             try:
                 proposal["done"] = execute(Proposal(proposal["tool"], proposal["arguments"]), call)
@@ -144,14 +154,14 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
                 st.error(escape_markdown(str(exc)))
             else:
                 st.rerun()
-        if no.button("Dismiss", key=f"dismiss_{index}_{j}"):
+        if no.button(view.t("chat.dismiss"), key=f"dismiss_{index}_{j}"):
             proposal["done"] = "dismissed"
             st.rerun()
     _feedback(message, index, question, view)
 
 
 def _ask(question: str, view: View, page: str) -> None:
-    runtime = data.runtime(view.settings)
+    runtime = data.runtime(view)
     now = runtime.now()
     explicit = mentions_time(question, now)  # else the question is about the window on screen
     q = prepare(
@@ -190,34 +200,31 @@ def _ask(question: str, view: View, page: str) -> None:
 
 
 def render_chat(view: View, page: str) -> None:
-    st.subheader("Assistant")
+    """The panel; `page` names the page for the assistant's context."""
+    st.subheader(view.t("chat.title"))
     model = view.settings.model
     if st.session_state.get("chat_storage_problem"):
-        st.warning(st.session_state.pop("chat_storage_problem"))
+        st.warning(view.t("chat.storage_problem", problem=st.session_state.pop("chat_storage_problem")))
     st.caption(
-        f"{'model ' + model.model if model else 'offline mode'} · window {local_time(view.window.start, view.tz)} → "
-        f"{local_time(view.window.end, view.tz)} · answers cite [n] sources"
-    )
-    lang = st.radio(
-        "Checkpoints",
-        ["en", "ko"],
-        horizontal=True,
-        key="checkpoint_lang",
-        label_visibility="collapsed",
-        format_func=lambda code: {"en": "English", "ko": "한국어"}[code],
+        view.t(
+            "chat.caption",
+            mode=view.t("chat.model", model=model.model) if model else view.t("chat.offline_mode"),
+            start=local_time(view.window.start, view.tz),
+            end=local_time(view.window.end, view.tz),
+        )
     )
     clicked: str | None = None
-    for i, (label, question) in enumerate(CHECKPOINTS[lang]):
-        if st.button(label, key=f"checkpoint_{i}", width="stretch"):
-            clicked = question
+    for i, name in enumerate(CHECKPOINTS):
+        if st.button(view.t(f"chat.checkpoint.{name}.label"), key=f"checkpoint_{i}", width="stretch"):
+            clicked = view.t(f"chat.checkpoint.{name}.question")
     previous: str = ""
     for i, message in enumerate(_history()):
         with st.chat_message(message["role"]):
             st.markdown(without_images(message["content"]))
             _show_meta(message, i, view, previous)
         previous = message["content"] if message["role"] == "user" else previous
-    typed = st.chat_input("Ask about this window (English or 한국어)", key="chat_input")
-    if _history() and st.button("Clear conversation", key="chat_clear"):
+    typed = st.chat_input(view.t("chat.input"), key="chat_input")
+    if _history() and st.button(view.t("chat.clear"), key="chat_clear"):
         st.session_state[CHAT_KEY] = []
         st.rerun()
     asked = typed or clicked

@@ -16,10 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from components.identity import current_actor
+from components.state import View
 from services import overview
 from services.config import KnowledgeSettings, Settings, SourceSettings
+from services.i18n import Language, text
 from services.integrations.alertmanager import AlertmanagerClient
-from services.runtime import Runtime, build_runtime
+from services.runtime import Runtime, build_runtime, open_store
 from services.sources.base import Filters, MetricSource, SourceError, SourceStatus
 from services.sources.factory import make_source
 from services.timewindow import Window, utcnow
@@ -141,15 +143,30 @@ def alertmanager_silences(settings: SourceSettings) -> pd.DataFrame:
     return client.silences()
 
 
-@st.cache_resource(show_spinner=False)
-def knowledge_index(settings: KnowledgeSettings, index_dir: str) -> Any:
-    """The runbook index at `index_dir`, loaded once per process (clear after a rebuild)."""
+@st.cache_resource(show_spinner=False, max_entries=2)
+def knowledge_index(settings: KnowledgeSettings, index_dir: str, generation: str | None = None) -> Any:
+    """The runbook index at `index_dir`, loaded once per process and generation (clear after a rebuild)."""
     from services.knowledge import indexing
 
     return indexing.load_index(settings, Path(index_dir))
 
 
-def assistant_index(settings: Settings) -> Any:
+@st.cache_data(ttl=5, show_spinner=False)
+def index_generation(settings: Settings) -> str | None:
+    """The current index generation, after taking the newest one another replica published
+    (checked every few seconds, not on every rerun)."""
+    from services.knowledge import indexing
+    from services.knowledge.embedders import make_embedder
+    from services.knowledge.index import current_generation
+
+    store, _ = open_store(settings)
+    directory = settings.knowledge.index_dir
+    if store is None:
+        return current_generation(directory)
+    return indexing.sync_shared(store, directory, make_embedder(settings.knowledge).name)
+
+
+def assistant_index(settings: Settings, lang: Language) -> Any:
     """The default index for the assistant, built on first use if there is none; None if it cannot be.
 
     It is the Runbooks page's cached copy, so a rebuild there reaches the assistant too.
@@ -160,12 +177,14 @@ def assistant_index(settings: Settings) -> Any:
 
     directory = settings.knowledge.index_dir
     try:
+        generation = index_generation(settings)
         if not KnowledgeIndex.exists(directory):
-            indexing.load_or_build_index(settings.knowledge, directory)
-            knowledge_index.clear()
-        return knowledge_index(settings.knowledge, str(directory))
+            indexing.load_or_build_index(settings.knowledge, directory, open_store(settings)[0])
+            index_generation.clear()
+            generation = index_generation(settings)
+        return knowledge_index(settings.knowledge, str(directory), generation)
     except KnowledgeError as exc:
-        st.warning(f"Runbooks unavailable: {exc}")
+        st.warning(text("data.runbooks_unavailable", lang, error=exc))
         return None
 
 
@@ -177,24 +196,25 @@ def runbook_check(settings: KnowledgeSettings) -> tuple[list, list, list]:
     return indexing.check_runbooks(indexing.roots_from(settings))
 
 
-def runtime(settings: Settings) -> Runtime:
+def runtime(view: View) -> Runtime:
     """The dependencies for this run: the shared source, the database, the model, the shared index."""
+    settings = view.settings
     if settings.model_problem:
-        st.error(f"{settings.model_problem}. The assistant answers offline.")
+        st.error(view.t("data.model_problem", problem=settings.model_problem))
     built = build_runtime(
-        settings, source_for(settings.sources), lambda: assistant_index(settings), actor=current_actor(settings.access)
+        settings, source_for(settings.sources), lambda: assistant_index(settings, view.lang), actor=current_actor(settings.access)
     )
     if built.store_problem:
-        st.warning(f"The database is unavailable: {built.store_problem}. Answers and feedback are not stored.")
+        st.warning(view.t("data.store_problem", problem=built.store_problem))
     return built
 
 
-def store_or_stop(settings: Settings) -> Any:
+def store_or_stop(view: View) -> Any:
     """The database, or (after saying why) the end of the page."""
     from services.storage import StorageError, Store
 
     try:
-        return Store.open(settings.storage.db_url)
+        return Store.open(view.settings.storage.db_url)
     except StorageError as exc:
-        st.error(str(exc))
+        st.error(view.t("data.store_unavailable", error=exc))
         st.stop()

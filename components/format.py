@@ -1,8 +1,10 @@
-"""Presentation helpers: times in the browser's zone, compact label text, table shaping."""
+"""Presentation helpers: times in the browser's zone, compact label text, table shaping and headers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -17,10 +19,25 @@ def local_time(value: datetime | None, tz: ZoneInfo, with_date: bool = True) -> 
 
 def window_caption(view: View) -> str:
     w = view.window
-    return (
-        f"{local_time(w.start, view.tz)} → {local_time(w.end, view.tz)} ({view.tz.key}) · "
-        f"source: {view.settings.sources.source_name} · step {view.step // 60} min"
+    source = view.settings.sources.source_name
+    return view.t(
+        "format.window_caption",
+        start=local_time(w.start, view.tz),
+        end=local_time(w.end, view.tz),
+        zone=view.tz.key,
+        source=view.t("sidebar.source.demo") if source == "demo" else source,
+        minutes=view.step // 60,
     )
+
+
+def headers(view: View, columns: Iterable[str], names: Mapping[str, str] | None = None, **configs: Any) -> dict[str, Any]:
+    """A dataframe's column_config naming each of `columns` in the view's language (`column.<name>`, or
+    `column.<names[column]>`); `configs` are st.column_config columns (format, width), labelled here."""
+    config: dict[str, Any] = {}
+    for column in columns:
+        label = view.t(f"column.{(names or {}).get(column, column)}")
+        config[column] = {**configs[column], "label": label} if column in configs else label
+    return config
 
 
 def localize(frame: pd.DataFrame, tz: ZoneInfo, columns: list[str]) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from services.auth import ANONYMOUS, Actor, Kind, signed_in
 from services.config import AccessSettings
+from services.i18n import Language, text
 from services.safety.markup import escape_markdown
 
 SIGNED_OUT = Actor("signed out", None, Kind.SIGNED_IN)
@@ -20,29 +21,26 @@ def current_actor(access: AccessSettings) -> Actor:
     return signed_in(st.user.to_dict(), access)
 
 
-def sign_in_page(actor: Actor) -> None:
+def sign_in_page(actor: Actor, lang: Language) -> None:
     """Shown instead of the dashboard to a visitor without a role: sign in, or why there is nothing."""
-    st.title("On-call dashboard")
+    st.title(text("app.title", lang))
     if actor is SIGNED_OUT:
-        st.write("Sign in with your organisation's account to see the dashboard.")
-        if st.button("Sign in", key="sign_in", type="primary"):
+        st.write(text("identity.sign_in_prompt", lang))
+        if st.button(text("identity.sign_in", lang), key="sign_in", type="primary"):
             st.login()
         return
-    st.error(f"{actor.name} is signed in but has no role on this dashboard: ask an admin to map one of your groups.")
-    if st.button("Sign out", key="sign_out"):
+    st.error(text("identity.no_role", lang, name=actor.name))
+    if st.button(text("identity.sign_out", lang), key="sign_out"):
         st.logout()
 
 
-def identity_box(actor: Actor, access: AccessSettings) -> None:
+def identity_box(actor: Actor, access: AccessSettings, lang: Language) -> None:
     """Who is signed in and as what (with Sign out), or the notice that nobody is."""
     if actor.kind is Kind.SIGNED_IN:
-        st.caption(f"Signed in as **{escape_markdown(actor.name)}** · {actor.role.label if actor.role else 'no role'}")
-        if st.button("Sign out", key="sign_out"):
+        role = text(f"identity.role.{actor.role.label}" if actor.role else "identity.role.none", lang)
+        st.caption(text("identity.signed_in_as", lang, name=escape_markdown(actor.name), role=role))
+        if st.button(text("identity.sign_out", lang), key="sign_out"):
             st.logout()
         return
-    actions = (
-        "silences and Slack posts are allowed (ONCALL_ALLOW_ANONYMOUS_ACTIONS)"
-        if access.allow_anonymous_actions
-        else "silences and Slack posts are off"
-    )
-    st.warning(f"No sign-in configured: anyone who reaches this port can use every page; {actions}.", icon=":material/lock_open:")
+    allowed = "allowed" if access.allow_anonymous_actions else "off"
+    st.warning(text(f"identity.anonymous_actions_{allowed}", lang), icon=":material/lock_open:")

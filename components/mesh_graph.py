@@ -6,31 +6,36 @@ import pandas as pd
 import streamlit as st
 
 from components import data
-from components.format import localize
+from components.format import headers, localize
 from components.state import View
 from services.mesh.graph import ServiceKey
 from services.mesh.graph_view import HEALTH_COLORS, to_dot
 from services.safety.markup import escape_markdown
 from services.sources.base import SourceError
 
-NONE = "(the unhealthiest services)"
+NONE = ""  # the choice of no service: the unhealthiest services
 LEGEND = {"failing": "red", "degraded": "orange", "healthy": "green", "idle": "gray"}
 
 
 def service_graph(view: View) -> None:
     """Graph of the window (the chosen service's neighbourhood, or the unhealthiest ones) and,
     for a chosen service, its investigation: symptoms, the walk down its dependencies, the cause."""
-    st.subheader("Service graph")
+    st.subheader(view.t("mesh_graph.title"))
     try:
         graph = data.service_graph(view.settings.sources, view.window, view.filters)
     except SourceError as exc:
-        st.error(f"Service graph unavailable: {escape_markdown(str(exc))}")
+        st.error(view.t("mesh_graph.unavailable", error=escape_markdown(str(exc))))
         return
     if not graph.nodes:
-        st.info("No mesh traffic in this window.")
+        st.info(view.t("mesh_graph.no_traffic"))
         return
     labels = {k.label: k for k in sorted(graph.nodes, key=lambda k: k.label)}
-    chosen = st.selectbox("Investigate a service", [NONE, *labels], key="graph_service")
+    chosen = st.selectbox(
+        view.t("mesh_graph.investigate"),
+        [NONE, *labels],
+        key="graph_service",
+        format_func=lambda label: label or view.t("mesh_graph.unhealthiest"),
+    )
     focus: ServiceKey | None = labels.get(chosen)
     found = (
         data.investigation(view.settings.sources, view.window, focus.service, focus.namespace, focus.cluster, view.step, graph)
@@ -38,27 +43,33 @@ def service_graph(view: View) -> None:
         else None
     )
     st.graphviz_chart(to_dot(graph, focus, found.path if found else None), width="stretch")
-    legend = " · ".join(f":{LEGEND[h]}[{h}]" for h in HEALTH_COLORS)
-    st.caption(f"Nodes by health ({legend}); edges: req/s, p99, 5xx and Envoy flags; the investigated path in blue.")
+    legend = " · ".join(f":{LEGEND[h]}[{view.t(f'mesh_graph.health.{h}')}]" for h in HEALTH_COLORS)
+    st.caption(view.t("mesh_graph.legend", legend=legend))
     for problem in graph.problems:
-        st.caption(f"Note: {escape_markdown(problem)}")
+        st.caption(view.t("mesh_graph.note", note=escape_markdown(problem)))
     if found is None:
         return
     if not found.found:
         st.info(escape_markdown("; ".join(found.notes)))
         return
     if found.healthy:
-        st.success(f"{escape_markdown(found.service)} looks healthy in this window: no latency or error excursion.")
+        st.success(view.t("mesh_graph.healthy", service=escape_markdown(found.service)))
     elif found.likely_cause:
         cause = found.likely_cause
         st.error(
-            f"**Likely cause** ({found.confidence} confidence): {escape_markdown(cause.service)} — "
-            f"{escape_markdown(cause.evidence)}\n\nPath: {escape_markdown(' → '.join(found.path))}"
+            view.t(
+                "mesh_graph.likely_cause",
+                confidence=view.t(f"mesh_graph.confidence.{found.confidence}"),
+                service=escape_markdown(cause.service),
+                evidence=escape_markdown(cause.evidence),
+                path=escape_markdown(" → ".join(found.path)),
+            )
         )
         for step in found.steps:
             st.markdown(f"- {escape_markdown(step)}")
     if found.symptoms:
         symptoms = localize(pd.DataFrame([s.to_dict() for s in found.symptoms]), view.tz, ["start", "end"])
-        st.dataframe(symptoms, hide_index=True)
+        st.dataframe(symptoms, hide_index=True, column_config=headers(view, symptoms.columns))
     if found.alerts:
-        st.caption("Alerts on it: " + escape_markdown(", ".join(f"{a['alertname']} ({a['severity']})" for a in found.alerts)))
+        alerts = ", ".join(f"{a['alertname']} ({a['severity']})" for a in found.alerts)
+        st.caption(view.t("mesh_graph.alerts", alerts=escape_markdown(alerts)))

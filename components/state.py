@@ -1,4 +1,4 @@
-"""The view every page shares: window, filters and time zone, chosen in the sidebar."""
+"""The view every page shares: window, filters, time zone and language, chosen in the sidebar."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from services.config import Settings
+from services.i18n import Language, text
 from services.sources.base import Filters
 from services.sources.factory import now_for
 from services.timewindow import Window, auto_step, last
@@ -23,10 +24,15 @@ class View:
     window: Window
     filters: Filters
     tz: ZoneInfo
+    lang: Language = Language.EN
 
     @property
     def step(self) -> int:
         return auto_step(self.window, self.settings.sources.step_seconds)
+
+    def t(self, key: str, **params: object) -> str:
+        """The catalogue's text for `key` in the view's language."""
+        return text(key, self.lang, **params)
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class Selection:
     fixed: Window | None
     filters: Filters
     tz: ZoneInfo
+    lang: Language
 
     def view(self) -> View:
         """The view as of now: a relative span is resolved against the clock here, once per run."""
@@ -46,7 +53,7 @@ class Selection:
         else:
             assert self.span is not None
             window = last(self.span, now_for(self.settings.sources))
-        return View(self.settings, window, self.filters, self.tz)
+        return View(self.settings, window, self.filters, self.tz, self.lang)
 
 
 def current_view() -> View:

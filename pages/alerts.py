@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import data
-from components.format import localize, window_caption
+from components.format import headers, localize, window_caption
 from components.panel import no_data, panel
 from components.state import current_view
 from services.alerts.analysis import SEVERITY_ORDER, analyse_alerts, counts_by
@@ -11,24 +11,30 @@ from services.alerts.timeline import alert_timeline
 from services.safety.markup import escape_markdown
 from services.sources.base import SourceError
 
-GROUPS = {"Alert name": "alertname", "Cluster": "cluster", "Namespace": "namespace", "Service": "service"}
+GROUPS = ["alertname", "cluster", "namespace", "service"]  # rows of the timeline, named `column.<group>`
 DESCRIBE = ["alertname", "severity", "cluster", "namespace", "service"]
 
 view = current_view()
-st.title("Alerts")
+t = view.t
+st.title(t("alerts.title"))
 st.caption(window_caption(view))
 
-with panel("Alert history"):
+with panel(view, t("alerts.history")):
     intervals = data.read(view.settings.sources, "alert_intervals", view.window, view.filters)
     if intervals.empty:
-        no_data("alerts")
+        no_data(view, t("overview.alerts"))
     else:
         c1, c2, c3 = st.columns([2, 2, 1])
         severities = c1.multiselect(
-            "Severity", sorted(intervals["severity"].unique(), key=lambda s: SEVERITY_ORDER.get(s, 9)), key="sev"
+            t("column.severity"),
+            sorted(intervals["severity"].unique(), key=lambda s: SEVERITY_ORDER.get(s, 9)),
+            key="sev",
+            placeholder=t("alerts.all"),
         )
-        names = c2.multiselect("Alert name", sorted(intervals["alertname"].unique()), key="names")
-        group = c3.selectbox("Group rows by", list(GROUPS), key="group")
+        names = c2.multiselect(
+            t("column.alertname"), sorted(intervals["alertname"].unique()), key="names", placeholder=t("alerts.all")
+        )
+        group = c3.selectbox(t("alerts.group_by"), GROUPS, key="group", format_func=lambda g: t(f"column.{g}"))
         shown = intervals
         if severities:
             shown = shown[shown["severity"].isin(severities)]
@@ -36,69 +42,74 @@ with panel("Alert history"):
             shown = shown[shown["alertname"].isin(names)]
         alerts = analyse_alerts(shown, view.window, view.settings.alerts)
 
-        st.plotly_chart(alert_timeline(shown, view.window, view.tz, GROUPS[group]), key="alerts_timeline")
+        st.plotly_chart(alert_timeline(shown, view.window, view.tz, group, lang=view.lang), key="alerts_timeline")
 
-        st.subheader(f"Firing at window end ({len(alerts.firing)})")
+        st.subheader(t("alerts.firing", count=len(alerts.firing)))
         if alerts.firing.empty:
-            st.success("Nothing is firing at the end of this window.")
+            st.success(t("overview.nothing_firing"))
         else:
+            columns = [*DESCRIBE, "since", "labels_key"]
             st.dataframe(
-                localize(alerts.firing, view.tz, ["since"])[DESCRIBE + ["since", "labels_key"]],
+                localize(alerts.firing, view.tz, ["since"])[columns],
                 hide_index=True,
-                column_config={"since": st.column_config.DatetimeColumn(format="MM-DD HH:mm"), "labels_key": "labels"},
+                column_config=headers(view, columns, since=st.column_config.DatetimeColumn(format="MM-DD HH:mm")),
             )
 
         with st.container():
-            st.subheader(f"Flapping ({len(alerts.flapping)})")
-            st.caption(
-                f"{view.settings.alerts.flap_min_transitions}+ state changes inside the window (ONCALL_FLAP_MIN_TRANSITIONS)."
-            )
+            st.subheader(t("alerts.flapping", count=len(alerts.flapping)))
+            st.caption(t("alerts.flapping_caption", changes=view.settings.alerts.flap_min_transitions))
             if alerts.flapping.empty:
-                st.success("No flapping alerts.")
+                st.success(t("alerts.no_flapping"))
             else:
+                columns = [*DESCRIBE, "transitions", "hint"]
                 st.dataframe(
-                    alerts.flapping[DESCRIBE + ["transitions", "hint"]],
+                    alerts.flapping[columns],
                     hide_index=True,
-                    column_config={"hint": st.column_config.TextColumn("tuning hint", width="large")},
+                    column_config=headers(view, columns, hint=st.column_config.TextColumn(width="large")),
                 )
         with st.container():
-            st.subheader(f"Likely false ({len(alerts.likely_false)})")
+            st.subheader(t("alerts.likely_false", count=len(alerts.likely_false)))
             st.caption(
-                f"{view.settings.alerts.false_alert_min_count}+ firings of at most "
-                f"{view.settings.alerts.false_alert_max_minutes:g} min "
-                "that resolved on their own."
+                t(
+                    "alerts.likely_false_caption",
+                    count=view.settings.alerts.false_alert_min_count,
+                    minutes=f"{view.settings.alerts.false_alert_max_minutes:g}",
+                )
             )
             if alerts.likely_false.empty:
-                st.success("No likely-false alerts.")
+                st.success(t("alerts.no_likely_false"))
             else:
+                columns = [*DESCRIBE, "count", "hint"]
                 st.dataframe(
-                    alerts.likely_false[DESCRIBE + ["count", "hint"]],
+                    alerts.likely_false[columns],
                     hide_index=True,
-                    column_config={"hint": st.column_config.TextColumn("tuning hint", width="large")},
+                    column_config=headers(view, columns, hint=st.column_config.TextColumn(width="large")),
                 )
 
-        st.subheader("Counts")
-        tabs = st.tabs(["By severity", "By cluster", "By namespace", "By service"])
-        for tab, column in zip(tabs, ["severity", "cluster", "namespace", "service"], strict=False):
+        st.subheader(t("alerts.counts"))
+        by = ["severity", "cluster", "namespace", "service"]
+        tabs = st.tabs([t(f"alerts.by.{column}") for column in by])
+        for tab, column in zip(tabs, by, strict=True):
+            counts = counts_by(shown, column, view.window)
             tab.dataframe(
-                counts_by(shown, column, view.window),
+                counts,
                 hide_index=True,
-                column_config={"firing_minutes": st.column_config.NumberColumn("firing (min)", format="%.0f")},
+                column_config=headers(view, counts.columns, firing_minutes=st.column_config.NumberColumn(format="%.0f")),
             )
 
 st.subheader("Alertmanager")
 if not view.settings.sources.alertmanager_url:
-    st.caption("Set ALERTMANAGER_URL to see current alerts and silences from Alertmanager.")
+    st.caption(t("alerts.alertmanager_unset"))
 else:
     try:
-        current = data.alertmanager_alerts(view.settings.sources)
-        st.markdown(f"**Current alerts** ({len(current)})")
-        st.dataframe(localize(current, view.tz, ["starts_at"]).drop(columns=["labels"]), hide_index=True)
+        current = localize(data.alertmanager_alerts(view.settings.sources), view.tz, ["starts_at"]).drop(columns=["labels"])
+        st.markdown(t("alerts.current", count=len(current)))
+        st.dataframe(current, hide_index=True, column_config=headers(view, current.columns))
     except SourceError as exc:
-        st.error(f"Current alerts could not be loaded: {escape_markdown(str(exc))}")
+        st.error(t("alerts.current_failed", error=escape_markdown(str(exc))))
     try:
-        silences = data.alertmanager_silences(view.settings.sources)
-        st.markdown(f"**Silences** ({len(silences)})")
-        st.dataframe(localize(silences, view.tz, ["starts_at", "ends_at"]), hide_index=True)
+        silences = localize(data.alertmanager_silences(view.settings.sources), view.tz, ["starts_at", "ends_at"])
+        st.markdown(t("alerts.silences", count=len(silences)))
+        st.dataframe(silences, hide_index=True, column_config=headers(view, silences.columns))
     except SourceError as exc:
-        st.error(f"Silences could not be loaded: {escape_markdown(str(exc))}")
+        st.error(t("alerts.silences_failed", error=escape_markdown(str(exc))))

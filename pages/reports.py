@@ -11,35 +11,41 @@ from services.reports.export import ReportError, to_pdf
 from services.safety.markup import escape_markdown, without_images
 
 view = current_view()
-st.title("Shift summaries")
-store = data.store_or_stop(view.settings)
+t = view.t
+st.title(t("reports.title"))
+store = data.store_or_stop(view)
 
 st.caption(
-    f"For the window on screen: {local_time(view.window.start, view.tz)} → {local_time(view.window.end, view.tz)} "
-    f"({view.tz.key}). Change it in the sidebar."
+    t(
+        "reports.caption",
+        start=local_time(view.window.start, view.tz),
+        end=local_time(view.window.end, view.tz),
+        zone=view.tz.key,
+    )
 )
-notes = st.text_area("Handover notes (what was done; '- [ ] item' lines become open items)", key="report_notes", height=120)
-if st.button("Generate shift summary", key="report_generate", type="primary"):
-    job = report_jobs.start(data.runtime(view.settings), view.window, view.filters, notes, view.tz)
-    st.toast(f"Report #{job} started; it keeps running if you leave or reload this page.")
+notes = st.text_area(t("reports.notes"), key="report_notes", height=120)
+if st.button(t("reports.generate"), key="report_generate", type="primary"):
+    job = report_jobs.start(data.runtime(view), view.window, view.filters, notes, view.tz)
+    st.toast(t("reports.started", job=job))
 
 
 @st.fragment(run_every=2)
 def job_list() -> None:
     jobs = report_jobs.jobs(store)
     if not jobs:
-        st.info("No shift summaries yet.")
+        st.info(t("reports.none"))
         return
     for row in jobs:
-        label = f"#{row['id']} · {row['window_from'][:16]} → {row['window_to'][:16]} · {row['status']}"
+        status = t(f"reports.status.{row['status']}")
+        label = f"#{row['id']} · {row['window_from'][:16]} → {row['window_to'][:16]} · {status}"
         with st.expander(label, expanded=row is jobs[0]):
             if row["status"] in ("queued", "running"):
                 st.progress(row["progress"] or 0.0, text=row["message"])
                 continue
             if row["status"] == "failed":
-                st.error(f"Failed: {escape_markdown(row['message'])}")
+                st.error(t("reports.failed", error=escape_markdown(row["message"])))
                 continue
-            st.caption(f"finished {row['finished_at']} · {row['message']}")
+            st.caption(t("reports.finished", at=row["finished_at"]))  # the narrative's mode is in the summary
             full = store.report(row["id"])
             a, b, c = st.columns(3)
             a.download_button(
@@ -51,16 +57,17 @@ def job_list() -> None:
                 c.download_button(
                     "PDF", st.session_state[pdf_key], f"shift-summary-{row['id']}.pdf", "application/pdf", key=f"pdf_{row['id']}"
                 )
-            elif c.button("Prepare PDF", key=f"make_pdf_{row['id']}"):
+            elif c.button(t("reports.prepare_pdf"), key=f"make_pdf_{row['id']}"):
                 try:
                     st.session_state[pdf_key] = to_pdf(full["html"], view.settings.integrations.chromium)
                 except ReportError as exc:
                     st.error(escape_markdown(str(exc)))
                 st.rerun(scope="fragment")
             slack_post(
+                view,
                 f"report_{row['id']}",
-                data.runtime(view.settings),
-                f"Shift summary {row['window_from'][:16]} → {row['window_to'][:16]}",
+                data.runtime(view),
+                t("reports.slack_title", start=row["window_from"][:16], end=row["window_to"][:16]),
                 full["markdown"][:3500],
             )
             st.markdown(without_images(full["markdown"]))

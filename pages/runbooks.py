@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components import data
+from components.format import headers
 from components.highlight import marked_passage
 from components.state import current_view
 from services.auth import Permission, PermissionDenied
@@ -14,34 +15,37 @@ from services.safety.markup import escape_markdown, without_images
 
 view = current_view()  # the sidebar and window are shared; this page reads only the index
 settings = view.settings
-st.title("Runbooks")
+t = view.t
+st.title(t("runbooks.title"))
 index_dir = settings.knowledge.index_dir
 
 index = None
 try:
-    index = data.knowledge_index(settings.knowledge, str(index_dir))
+    index = data.knowledge_index(settings.knowledge, str(index_dir), data.index_generation(settings))
 except KnowledgeError as exc:
-    st.warning(f"{exc}. Use **Rebuild index** below.", icon=":material/warning:")
+    st.warning(t("runbooks.no_index", error=exc), icon=":material/warning:")
 
-search_tab, status_tab, quality_tab = st.tabs(["Search", "Index", "Quality"])
+search_tab, status_tab, quality_tab = st.tabs([t("runbooks.tab.search"), t("runbooks.tab.index"), t("runbooks.tab.quality")])
 
 with search_tab:
-    query = st.text_input(
-        "Search runbooks (English or Korean, or paste an alert)",
-        key="kb_query",
-        placeholder="e.g. 파드가 계속 재시작돼요 / 503 UF on the cart -> inventory edge",
-    )
-    k = st.slider("Results", 1, 10, 5, key="kb_k")
+    query = st.text_input(t("runbooks.search"), key="kb_query", placeholder=t("runbooks.search_placeholder"))
+    k = st.slider(t("runbooks.results"), 1, 10, 5, key="kb_k")
     if query and index is not None:
         hits = index.search(query, k)
         if not hits:
-            st.info("No runbook matches.")
+            st.info(t("runbooks.no_match"))
         for n, hit in enumerate(hits, 1):
             with st.container(border=True):
                 st.markdown(
-                    f"**{n}. {escape_markdown(hit.title)}** · `{hit.source.replace('`', '')}` · "
-                    f"{escape_markdown(hit.section or 'overview')} · score {hit.score:.3f}"
-                    + (" · :red[internal]" if hit.visibility == "internal" else "")
+                    t(
+                        "runbooks.hit",
+                        n=n,
+                        title=escape_markdown(hit.title),
+                        source=hit.source.replace("`", ""),
+                        section=escape_markdown(hit.section) if hit.section else t("runbooks.whole_runbook"),
+                        score=f"{hit.score:.3f}",
+                    )
+                    + (t("runbooks.internal") if hit.visibility == "internal" else "")
                 )
                 st.html(marked_passage(hit.text, query))
 
@@ -49,36 +53,47 @@ with status_tab:
     if index is not None:
         stats = index.stats()
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Documents", stats["documents"])
-        c2.metric("Chunks", stats["chunks"])
-        c3.metric("Embedder", stats["embedder"], help=f"{stats['dim']} dimensions")
-        c4.metric("Built", stats["built_at"][:16].replace("T", " "), help=f"UTC, at {stats['index']}")
-        st.caption("Roots: " + ", ".join(r["path"] + (" (internal)" if r["internal"] else "") for r in stats["roots"]))
+        c1.metric(t("runbooks.documents"), stats["documents"])
+        c2.metric(t("runbooks.chunks"), stats["chunks"])
+        c3.metric(t("runbooks.embedder"), stats["embedder"], help=t("runbooks.dimensions", dim=stats["dim"]))
+        c4.metric(
+            t("runbooks.built"), stats["built_at"][:16].replace("T", " "), help=t("runbooks.built_help", index=stats["index"])
+        )
+        roots = ", ".join(r["path"] + (t("runbooks.internal_root") if r["internal"] else "") for r in stats["roots"])
+        st.caption(t("runbooks.roots", roots=roots))
         if stats["skipped"]:
-            st.markdown(f"**Skipped files ({len(stats['skipped'])})**")
-            st.dataframe(pd.DataFrame(stats["skipped"]), hide_index=True)
-    actor = data.runtime(settings).actor
+            st.markdown(t("runbooks.skipped", count=len(stats["skipped"])))
+            files = pd.DataFrame(stats["skipped"])
+            st.dataframe(files, hide_index=True, column_config=headers(view, files.columns))
+    actor = data.runtime(view).actor
     if not actor.may(Permission.REBUILD_INDEX):
-        st.caption("Rebuilding the index is for admins.")
-    elif st.button("Rebuild index", key="kb_rebuild", help="Re-embeds only the runbooks that changed"):
-        bar = st.progress(0.0, text="reading runbooks")
+        st.caption(t("runbooks.rebuild_admins"))
+    elif st.button(t("runbooks.rebuild"), key="kb_rebuild", help=t("runbooks.rebuild_help")):
+        bar = st.progress(0.0, text=t("runbooks.reading"))
 
         def show_progress(done: int, total: int, what: str) -> None:
-            bar.progress(done / max(total, 1), text=f"{what} {done}/{total}")
+            bar.progress(done / max(total, 1), text=t("runbooks.progress", step=what, done=done, total=total))
 
         try:
-            _, report = indexing.rebuild_index(actor, settings.knowledge, progress=show_progress)
+            _, report = indexing.rebuild_index(actor, settings.knowledge, data.runtime(view).store, progress=show_progress)
         except KnowledgeError as exc:
-            st.error(f"The index could not be built: {exc}")
+            st.error(t("runbooks.build_failed", error=exc))
         except PermissionDenied as exc:
             st.error(str(exc))
         else:
             data.knowledge_index.clear()
+            data.index_generation.clear()
             data.runbook_check.clear()
-            bar.progress(1.0, text="done")
+            bar.progress(1.0, text=t("runbooks.done"))
             st.success(
-                f"Indexed {report.documents} documents in {report.chunks} chunks "
-                f"({report.embedded_documents} embedded, {report.reused_documents} unchanged) in {report.seconds:.1f} s."
+                t(
+                    "runbooks.indexed",
+                    documents=report.documents,
+                    chunks=report.chunks,
+                    embedded=report.embedded_documents,
+                    reused=report.reused_documents,
+                    seconds=f"{report.seconds:.1f}",
+                )
             )
 
 with quality_tab:
@@ -87,26 +102,26 @@ with quality_tab:
     except KnowledgeError as exc:
         st.error(str(exc))
     else:
-        st.caption(
-            f"{len(documents)} runbooks, {len(findings)} findings. Each runbook should say what the alert "
-            "means, its impact, how to diagnose it with PromQL or commands, and how to mitigate it."
-        )
+        st.caption(t("runbooks.quality_caption", runbooks=len(documents), findings=len(findings)))
         if findings:
+            table = pd.DataFrame([f.__dict__ for f in findings])
             st.dataframe(
-                pd.DataFrame([f.__dict__ for f in findings]),
+                table,
                 hide_index=True,
-                column_config={"suggestion": st.column_config.TextColumn(width="large")},
+                column_config=headers(view, table.columns, suggestion=st.column_config.TextColumn(width="large")),
             )
         titles = {f"{d.title} ({d.source})": d for d in documents}
-        chosen = st.selectbox("Review a runbook", list(titles), key="kb_review_doc", index=None, placeholder="choose a runbook")
+        chosen = st.selectbox(
+            t("runbooks.review"), list(titles), key="kb_review_doc", index=None, placeholder=t("runbooks.review_placeholder")
+        )
         if settings.model_problem:
-            st.error(f"{settings.model_problem}. The LLM review needs a usable model.")
+            st.error(t("runbooks.review_model_problem", problem=settings.model_problem))
         elif settings.model is None:
-            st.caption("Set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server) for an LLM review.")
-        elif chosen and st.button("LLM review", key="kb_review"):
+            st.caption(t("runbooks.review_no_model"))
+        elif chosen and st.button(t("runbooks.review_button"), key="kb_review"):
             doc = titles[chosen]
-            llm = ChatModel(settings.model, data.store_or_stop(settings))
-            with st.spinner(f"asking {llm.name}"):
+            llm = ChatModel(settings.model, data.store_or_stop(view))
+            with st.spinner(t("runbooks.asking", model=llm.name)):
                 try:
                     st.markdown(without_images(indexing.review_runbook(llm, doc)))
                 except ModelError as exc:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from services.config import SourceSettings
+from services.i18n import Message
 from services.sources.base import SourceError, SourceStatus
 from services.sources.frames import labels_key, service_of
 from services.sources.http import BoundedClient
@@ -49,7 +50,8 @@ class AlertmanagerClient:
         except SourceError as exc:
             return SourceStatus(self.http.shown_url, False, str(exc))
         version = info.get("versionInfo", {}).get("version", "?") if isinstance(info, dict) else "?"
-        return SourceStatus(self.http.shown_url, True, f"Alertmanager {version} answered")
+        said = Message.of("source.answered", product="Alertmanager", version=version)
+        return SourceStatus(self.http.shown_url, True, str(said), said)
 
     def matching(self, matchers: dict[str, str]) -> list[dict]:
         """The active alerts a silence with these exact matchers would silence now."""

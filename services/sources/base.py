@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 
 import pandas as pd
 
+from services.i18n import Message
 from services.timewindow import Window
 
 Grouping = Literal["service", "edge"]
@@ -66,7 +67,8 @@ class Filters:
 class SourceStatus:
     name: str
     ok: bool
-    detail: str
+    detail: str  # in English (an error's text as it came)
+    message: Message | None = None  # the detail for the UI, in the reader's language, when the code wrote it
 
 
 class MetricSource(Protocol):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from services.config import SourceSettings
+from services.i18n import Message
 from services.sources.base import (
     FLAG_COLUMNS,
     QUANTILE_COLUMNS,
@@ -67,7 +68,8 @@ class DemoSource:
 
     def status(self) -> SourceStatus:
         data = self.data()
-        return SourceStatus("demo", True, f"bundled demo scenario, {len(data.edges)} mesh edges, anchored to now")
+        said = Message.of("source.demo", edges=len(data.edges))
+        return SourceStatus("demo", True, str(said), said)
 
     def label_values(self, label: str) -> list[str]:
         data = self.data()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from services.config import SourceSettings
+from services.i18n import Message
 from services.sources.base import (
     FLAG_COLUMNS,
     QUANTILE_COLUMNS,
@@ -164,7 +165,8 @@ class PrometheusSource:
         except SourceError as exc:
             return SourceStatus(self.name, False, str(exc))
         version = info.get("version", "?") if isinstance(info, dict) else "?"
-        return SourceStatus(self.name, True, f"Prometheus {version} answered")
+        said = Message.of("source.answered", product="Prometheus", version=version)
+        return SourceStatus(self.name, True, str(said), said)
 
     def label_values(self, label: str) -> list[str]:
         match = f'{REQUESTS}{{reporter="destination"}}'
