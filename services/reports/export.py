@@ -16,6 +16,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 
 from services.alerts.analysis import SEVERITY_COLORS
+from services.i18n import Language, text
 from services.mesh.incidents import format_peak
 from services.reports.summary import ShiftSummary, counts_text
 from services.safety.markup import without_images
@@ -32,9 +33,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-NO_FEEDBACK = "no feedback"  # the questions table's feedback cell for an answer nobody rated
-
-
 class ReportError(RuntimeError):
     """The report could not be produced; the message says why."""
 
@@ -43,11 +41,16 @@ def _cell(value: object) -> str:
     return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+def _none(lang: Language) -> str:
+    return f"_{text('report.none', lang)}_\n"
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], lang: Language) -> str:
+    """Rows as a Markdown table; the headers are the catalogue's `column.<name>`."""
     if not rows:
-        return "_none_\n"
-    head = "| " + " | ".join(label for _, label in columns) + " |\n|" + "---|" * len(columns) + "\n"
-    body = "".join("| " + " | ".join(_cell(r.get(key)) for key, _ in columns) + " |\n" for r in rows)
+        return _none(lang)
+    head = "| " + " | ".join(text(f"column.{key}", lang) for key in columns) + " |\n|" + "---|" * len(columns) + "\n"
+    body = "".join("| " + " | ".join(_cell(r.get(key)) for key in columns) + " |\n" for r in rows)
     return head + body
 
 
@@ -62,96 +65,92 @@ def _shorten(text: str | None, limit: int = 300) -> str:
 
 
 def _rows(summary: ShiftSummary) -> dict[str, list[dict[str, Any]]]:
-    tz = summary.tz
+    tz, lang = summary.tz, summary.language
     return {
         "firing": [{**f, "since": local_text(f["since"], tz)} for f in summary.firing],
         "flapping": [dict(f) for f in summary.flapping],
         "likely_false": [dict(f) for f in summary.likely_false],
         "incidents": [
-            {**i, "start": local_text(i["start"], tz), "end": local_text(i["end"], tz), "peak": format_peak(i["kind"], i["peak"])}
+            {
+                **i,
+                "kind": text(f"report.kind.{i['kind']}", lang),
+                "start": local_text(i["start"], tz),
+                "end": local_text(i["end"], tz),
+                "peak": format_peak(i["kind"], i["peak"]),
+            }
             for i in summary.incidents
         ],
-        "questions": [{**q, "answer": _shorten(q["answer"]), "rating": q["rating"] or NO_FEEDBACK} for q in summary.questions],
+        "questions": [
+            {
+                **q,
+                "answer": _shorten(q["answer"]),
+                "rating": text(f"report.rating.{q['rating']}" if q["rating"] else "report.no_feedback", lang),
+            }
+            for q in summary.questions
+        ],
     }
 
 
+def _heading(summary: ShiftSummary, key: str, level: int = 2) -> str:
+    return f"{'#' * level} {text(f'report.heading.{key}', summary.language)}\n\n"
+
+
 def to_markdown(summary: ShiftSummary) -> str:
-    w, tz, rows = summary.window, summary.tz, _rows(summary)
+    """The summary as Markdown, in the summary's language (the data in it as it was read)."""
+    w, tz, rows, lang = summary.window, summary.tz, _rows(summary), summary.language
+
+    def t(key: str, **params: object) -> str:
+        return text(f"report.{key}", lang, **params)
+
     out = [
-        f"# Shift summary {local_text(w.start, tz)} – {local_text(w.end, tz)} ({tz.key})\n",
-        f"Source: {summary.source} · generated {local_text(summary.generated_at, tz)} · narrative: {summary.narrative_mode}\n",
+        f"# {t('title', start=local_text(w.start, tz), end=local_text(w.end, tz), zone=tz.key)}\n",
+        t(
+            "byline",
+            source=t("source_demo") if summary.source == "demo" else summary.source,
+            at=local_text(summary.generated_at, tz),
+            mode=t("offline") if summary.narrative_mode == "offline" else summary.narrative_mode,
+        )
+        + "\n",
     ]
     if summary.problems:
-        out.append(
-            "> **Incomplete summary.** Some data could not be read, and what it would show is unknown, not "
-            "absent: " + "; ".join(summary.problems) + "\n"
-        )
-    out.append(f"## Summary\n\n{summary.narrative}\n")
+        out.append(t("incomplete", problems="; ".join(summary.problems)) + "\n")
+    out.append(f"{_heading(summary, 'summary')}{summary.narrative}\n")
     if "alerts" in summary.unknown:
-        out.append("## Alerts\n\n**Unknown**: the alerts could not be read for this window.\n")
+        out.append(f"{_heading(summary, 'alerts')}{t('alerts_unknown')}\n")
     else:
+        counts = summary.counts
         out.append(
-            f"## Alerts\n\n{summary.counts['intervals']} firings of {summary.counts['alerts']} alerts. "
-            f"By severity: {counts_text(summary.counts.get('by_severity'))}. "
-            f"By cluster: {counts_text(summary.counts.get('by_cluster'))}.\n"
+            _heading(summary, "alerts")
+            + t(
+                "alerts_counts",
+                firings=counts["intervals"],
+                alerts=counts["alerts"],
+                by_severity=counts_text(counts.get("by_severity"), lang),
+                by_cluster=counts_text(counts.get("by_cluster"), lang),
+            )
+            + "\n"
         )
     out.append(
-        "### Still firing\n\n"
-        + _table(
-            rows["firing"],
-            [
-                ("alertname", "alert"),
-                ("severity", "severity"),
-                ("service", "service"),
-                ("cluster", "cluster"),
-                ("since", "since"),
-            ],
-        )
+        _heading(summary, "firing", 3) + _table(rows["firing"], ["alertname", "severity", "service", "cluster", "since"], lang)
+    )
+    out.append(_heading(summary, "flapping", 3) + _table(rows["flapping"], ["alertname", "service", "transitions", "hint"], lang))
+    out.append(
+        _heading(summary, "likely_false", 3) + _table(rows["likely_false"], ["alertname", "service", "count", "hint"], lang)
     )
     out.append(
-        "### Flapping\n\n"
-        + _table(
-            rows["flapping"],
-            [("alertname", "alert"), ("service", "service"), ("transitions", "changes"), ("hint", "tuning hint")],
-        )
+        _heading(summary, "incidents") + _table(rows["incidents"], ["kind", "service", "cluster", "start", "end", "peak"], lang)
     )
-    out.append(
-        "### Likely false\n\n"
-        + _table(
-            rows["likely_false"],
-            [("alertname", "alert"), ("service", "service"), ("count", "short firings"), ("hint", "tuning hint")],
-        )
-    )
-    out.append(
-        "## Mesh incidents\n\n"
-        + _table(
-            rows["incidents"],
-            [
-                ("kind", "kind"),
-                ("service", "service"),
-                ("cluster", "cluster"),
-                ("start", "start"),
-                ("end", "end"),
-                ("peak", "peak"),
-            ],
-        )
-    )
-    out.append(
-        "## Questions to the assistant\n\n"
-        + _table(
-            rows["questions"], [("question", "question"), ("answer", "answer"), ("rating", "feedback"), ("comment", "comment")]
-        )
-    )
-    out.append(f"## Handover notes\n\n{summary.notes or '_none_'}\n")
-    out.append("## Open items\n\n" + ("".join(f"- [ ] {item}\n" for item in summary.open_items) or "_none_\n"))
+    out.append(_heading(summary, "questions") + _table(rows["questions"], ["question", "answer", "rating", "comment"], lang))
+    out.append(_heading(summary, "notes") + (f"{summary.notes}\n" if summary.notes else _none(lang)))
+    out.append(_heading(summary, "open_items") + ("".join(f"- [ ] {item}\n" for item in summary.open_items) or _none(lang)))
     return without_images("\n".join(out))
 
 
 def timeline_svg(summary: ShiftSummary, width: int = 1040) -> str:
     """The alert timeline as inline SVG: one row per alert name, bars coloured by severity."""
-    intervals = summary.intervals
+    intervals, lang = summary.intervals, summary.language
     if intervals.empty:
-        return "<p><em>No alerts fired in this window.</em></p>"
+        return f"<p><em>{html.escape(text('report.timeline.empty', lang))}</em></p>"
     label_width, row_height, top = 240, 22, 24
     start, end = pd.Timestamp(summary.window.start), pd.Timestamp(summary.window.end)
     span = (end - start).total_seconds()
@@ -164,7 +163,7 @@ def timeline_svg(summary: ShiftSummary, width: int = 1040) -> str:
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="alert timeline" font-family="sans-serif" font-size="11">'
+        f'aria-label="{html.escape(text("report.timeline.label", lang))}" font-family="sans-serif" font-size="11">'
     ]
     for i in range(7):
         tick = start + (end - start) * i / 6
@@ -183,7 +182,7 @@ def timeline_svg(summary: ShiftSummary, width: int = 1040) -> str:
             colour = SEVERITY_COLORS.get(str(r["severity"]), SEVERITY_COLORS["none"])
             tip = html.escape(
                 f"{name} ({r['severity']}) {local_text(r['start'], summary.tz)} – "
-                f"{local_text(bar_end, summary.tz) if pd.notna(r['end']) else 'still firing'}"
+                f"{local_text(bar_end, summary.tz) if pd.notna(r['end']) else text('timeline.still_firing', lang)}"
             )
             parts.append(
                 f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 2):.1f}" height="{row_height - 8}" '
@@ -197,11 +196,20 @@ def to_html(summary: ShiftSummary) -> str:
     """One file that opens offline: the Markdown's content as HTML, styles and the SVG timeline."""
     renderer = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
     body = renderer.render(to_markdown(summary))
-    body = body.replace("<h2>Alerts</h2>", "<h2>Alerts</h2>\n" + timeline_svg(summary), 1)
-    window = f"{local_text(summary.window.start, summary.tz)} – {local_text(summary.window.end, summary.tz)}"
-    title = html.escape(f"Shift summary {window}")
+    alerts = f"<h2>{html.escape(text('report.heading.alerts', summary.language))}</h2>"
+    body = body.replace(alerts, f"{alerts}\n{timeline_svg(summary)}", 1)
+    tz = summary.tz
+    title = html.escape(
+        text(
+            "report.title",
+            summary.language,
+            start=local_text(summary.window.start, tz),
+            end=local_text(summary.window.end, tz),
+            zone=tz.key,
+        )
+    )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="{summary.language.value}"><head><meta charset="utf-8"><title>{title}</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <style>
 body {{ font-family: system-ui, "Noto Sans CJK KR", sans-serif; max-width: 1100px; margin: 2rem auto; padding: 0 1rem;

@@ -23,6 +23,7 @@ from services.alerts.analysis import (
     flapping_records,
     likely_false_records,
 )
+from services.i18n import Language, text
 from services.llm.client import ChatModel, ModelError, complete
 from services.llm.prompts import render
 from services.mesh.incidents import Incident, format_peak, incident_records
@@ -54,6 +55,7 @@ class ShiftSummary:
     narrative_mode: str = "offline"
     problems: list[str] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)  # "alerts", "mesh": could not be read, so not "none"
+    language: Language = Language.EN  # of everything the code writes: headings, framing, the offline narrative
 
     @property
     def empty(self) -> bool:
@@ -67,21 +69,27 @@ def build_summary(
     notes: str = "",
     tz: ZoneInfo = ZoneInfo("UTC"),
     progress: Progress | None = None,
+    language: Language = Language.EN,
 ) -> ShiftSummary:
-    """Gather everything for the window; a part that cannot be read is named, the rest kept."""
-    step = progress or (lambda fraction, what: None)
+    """Gather everything for the window; a part that cannot be read is named, the rest kept.
+    The summary, and its progress messages, are in `language`."""
+
+    def step(fraction: float, key: str) -> None:
+        if progress:
+            progress(fraction, text(f"report.progress.{key}", language))
+
     source, settings, store = runtime.source, runtime.settings, runtime.store
     problems: list[str] = []
     unknown: set[str] = set()
-    step(0.1, "reading alerts")
+    step(0.1, "alerts")
     try:
         intervals = source.alert_intervals(window, filters)
     except SourceError as exc:
-        problems.append(f"alerts: {exc}")
+        problems.append(text("report.problem.alerts", language, error=exc))
         unknown.add("alerts")
         intervals = interval_frame([])
     view = analyse_alerts(intervals, window, settings.alerts)
-    step(0.35, "reading mesh series")
+    step(0.35, "mesh")
     try:
         s = auto_step(window, settings.sources.step_seconds)
         found = find_incidents(
@@ -89,10 +97,10 @@ def build_summary(
         )
         incidents = incident_records(found)
     except SourceError as exc:
-        problems.append(f"mesh: {exc}")
+        problems.append(text("report.problem.mesh", language, error=exc))
         unknown.add("mesh")
         incidents = []
-    step(0.6, "reading questions and feedback")
+    step(0.6, "questions")
     questions = store.answers_between(iso(window.start), iso(window.end)) if store else []
     counts: dict[str, Any] = {
         "intervals": len(intervals),
@@ -115,20 +123,24 @@ def build_summary(
         incidents,
         questions,
         notes.strip(),
-        _open_items(firing, questions, notes),
+        _open_items(firing, questions, notes, language),
         problems=problems,
         unknown=unknown,
+        language=language,
     )
-    step(0.75, "writing the narrative")
+    step(0.75, "narrative")
     summary.narrative, summary.narrative_mode = narrative(summary, runtime.model)
     step(1.0, "done")
     return summary
 
 
-def _open_items(firing: list[FiringAlert], questions: list[dict], notes: str) -> list[str]:
-    items = [f"{f['alertname']} ({f['severity']}) still firing on {f['service'] or f['namespace']}" for f in firing]
+def _open_items(firing: list[FiringAlert], questions: list[dict], notes: str, lang: Language) -> list[str]:
+    items = [
+        text("report.open.firing", lang, alert=f["alertname"], severity=f["severity"], target=f["service"] or f["namespace"])
+        for f in firing
+    ]
     items += [
-        f'Escalated or unhelpful answer: "{q["question"]}" (request {q["request_id"]})'
+        text("report.open.unhelpful", lang, question=q["question"], request=q["request_id"])
         for q in questions
         if q.get("rating") in ("not_helpful", "not_relevant")
     ]
@@ -138,39 +150,57 @@ def _open_items(firing: list[FiringAlert], questions: list[dict], notes: str) ->
 
 def _facts(summary: ShiftSummary) -> list[str]:
     """Numbered facts, the sources a narrative cites."""
-    tz = summary.tz
+    tz, lang = summary.tz, summary.language
+
+    def fact(key: str, **params: object) -> str:
+        return text(f"report.fact.{key}", lang, **params)
+
     if "alerts" in summary.unknown:
-        facts = ["UNKNOWN alert activity: the alerts could not be read", "UNKNOWN whether anything is firing at the end"]
+        facts = [fact("alerts_unknown"), fact("firing_unknown")]
     else:
         facts = [
-            f"{summary.counts['intervals']} alert firings of {summary.counts['alerts']} alerts (by severity: "
-            f"{counts_text(summary.counts.get('by_severity'))}; by cluster: {counts_text(summary.counts.get('by_cluster'))})"
+            fact(
+                "alerts",
+                firings=summary.counts["intervals"],
+                alerts=summary.counts["alerts"],
+                by_severity=counts_text(summary.counts.get("by_severity"), lang),
+                by_cluster=counts_text(summary.counts.get("by_cluster"), lang),
+            )
         ]
         facts.append(
             "; ".join(
-                f"{f['alertname']} ({f['severity']}) on {f['service']} since {local_text(f['since'], tz)}" for f in summary.firing
+                fact(
+                    "firing", alert=f["alertname"], severity=f["severity"], service=f["service"], since=local_text(f["since"], tz)
+                )
+                for f in summary.firing
             )
-            or "nothing firing at the end"
+            or fact("nothing_firing")
         )
     facts.append(
-        "; ".join(f"{f['alertname']} on {f['service']} flapped ({f['transitions']} changes)" for f in summary.flapping)
-        or "no flapping"
+        "; ".join(fact("flapped", alert=f["alertname"], service=f["service"], changes=f["transitions"]) for f in summary.flapping)
+        or fact("no_flapping")
     )
     facts.append(
         "; ".join(
-            f"{i['kind']} on {i['service']} {local_text(i['start'], tz)}–{local_text(i['end'], tz)[11:]} peak "
-            f"{format_peak(i['kind'], i['peak'])}"
+            fact(
+                "incident",
+                kind=text(f"report.kind.{i['kind']}", lang),
+                service=i["service"],
+                start=local_text(i["start"], tz),
+                end=local_text(i["end"], tz)[11:],
+                peak=format_peak(i["kind"], i["peak"]),
+            )
             for i in summary.incidents
         )
-        or ("UNKNOWN mesh incidents: the mesh series could not be read" if "mesh" in summary.unknown else "no mesh incidents")
+        or fact("incidents_unknown" if "mesh" in summary.unknown else "no_incidents")
     )
-    facts.append(f"{len(summary.questions)} questions asked to the assistant")
-    facts.append(f"handover notes: {summary.notes}" if summary.notes else "no handover notes")
+    facts.append(fact("questions", count=len(summary.questions)))
+    facts.append(fact("notes", notes=summary.notes) if summary.notes else fact("no_notes"))
     return facts
 
 
-def counts_text(counts: dict | None) -> str:
-    return ", ".join(f"{k} {v}" for k, v in (counts or {}).items()) or "none"
+def counts_text(counts: dict | None, lang: Language = Language.EN) -> str:
+    return ", ".join(f"{k} {v}" for k, v in (counts or {}).items()) or text("report.none", lang)
 
 
 def narrative(summary: ShiftSummary, model: ChatModel | None) -> tuple[str, str]:
@@ -184,17 +214,21 @@ def narrative(summary: ShiftSummary, model: ChatModel | None) -> tuple[str, str]
         try:
             return complete(model, "report_narrative", render("report_narrative", window=window, facts=numbered)), model.name
         except ModelError as exc:
-            summary.problems.append(f"narrative: {exc}; the offline narrative is used")
+            summary.problems.append(text("report.problem.narrative", summary.language, error=exc))
+
+    def sentence(key: str, **params: object) -> str:
+        return text(f"report.narrative.{key}", summary.language, **params)
+
     if summary.empty:
-        return "Nothing happened in this window: no alerts fired, no mesh incidents, no questions to the assistant.", "offline"
-    parts = [f"The shift saw {facts[0]} [1]."]
+        return sentence("empty"), "offline"
+    parts = [sentence("saw", fact=facts[0])]
     if "alerts" in summary.unknown:
-        parts.append("Whether anything is still firing is unknown: the alerts could not be read [2].")
+        parts.append(sentence("firing_unknown"))
     else:
-        parts.append(f"At handover, {facts[1]} [2]." if summary.firing else "At handover nothing is firing [2].")
+        parts.append(sentence("firing", fact=facts[1]) if summary.firing else sentence("nothing_firing"))
     if summary.flapping:
-        parts.append(f"Noisy: {facts[2]} [3].")
+        parts.append(sentence("noisy", fact=facts[2]))
     if summary.incidents:
-        parts.append(f"Mesh incidents: {facts[3]} [4].")
-    parts.append(f"{facts[4].capitalize()} [5].")
+        parts.append(sentence("incidents", fact=facts[3]))
+    parts.append(sentence("questions", fact=facts[4]))
     return " ".join(parts), "offline"
