@@ -41,7 +41,8 @@ def _alertmanager(settings: SourceSettings) -> AlertmanagerClient | None:
 
 PAGES: dict[str, Callable[..., dict[str, pd.DataFrame | SourceError]]] = {
     "overview": overview.overview_data,
-    "mesh": overview.mesh_data,
+    "mesh_summaries": overview.mesh_summaries,
+    "mesh_curves": overview.mesh_curves,
 }
 
 

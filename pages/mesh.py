@@ -9,14 +9,17 @@ from components.mesh_graph import service_graph
 from components.panel import loaded, no_data
 from components.state import current_view
 from services.mesh.incidents import ERROR_RATIO_LIMIT, format_peak, incidents
-from services.overview import edge_table, series_label, top_services
+from services.overview import edge_table, incident_step, mesh_selection, series_label
 
 view = current_view()
 t = view.t
 st.title(t("mesh.title"))
 st.caption(window_caption(view))
 service_graph(view)
-parts = data.page_data(view.settings.sources, "mesh", view.window, view.step, view.filters)
+fine = incident_step(view.step)
+# First the window summaries and peaks (cheap), then curves of the shown services and of the
+# incident candidates only (services.overview.mesh_selection).
+parts = data.page_data(view.settings.sources, "mesh_summaries", view.window, view.step, view.filters)
 
 
 def usable(name: str, title: str):
@@ -36,35 +39,34 @@ every = sorted(
     }
 )
 names = {f"{c}/{n}/{s}": (c, n, s) for c, n, s in every}
-picked = {names[p] for p in c2.multiselect(t("mesh.picked"), list(names), key="picked", placeholder=t("mesh.picked_placeholder"))}
-
-
-def only_chosen(frame, ranking, column):
-    """The picked services, or the top N of `ranking` by `column`."""
-    chosen = picked or set(top_services(ranking, column, top_n) if ranking is not None else [])
-    keys = zip(frame["cluster"], frame["namespace"], frame["service"], strict=False)
-    return frame[[k in chosen for k in keys]]
-
-
+chosen = c2.multiselect(t("mesh.picked"), list(names), key="picked", placeholder=t("mesh.picked_placeholder"))
+picked = tuple(sorted(names[p] for p in chosen))
+selection = mesh_selection(parts, top_n, picked)
+parts = {**parts, **data.page_data(view.settings.sources, "mesh_curves", view.window, view.step, view.filters, selection)}
 latency, traffic = usable("latency", t("overview.latency")), usable("traffic", t("overview.errors"))
-found = incidents(latency, traffic, view.step)
+# Incidents are found on the candidates' curves; without the peaks they are unknown, not none.
+peaks_known = usable("peaks", t("mesh.incident_search")) is not None
+found = (
+    incidents(usable("incident_latency", t("overview.latency")), usable("incident_traffic", t("overview.errors")), fine)
+    if peaks_known
+    else None
+)
 
-CHARTS = [  # series, its ranking, measure, title, axis, incident kind, axis in percent
-    (latency, by_p99, "p99", t("mesh.p99_title"), t("mesh.p99_axis"), "latency", False),
-    (traffic, by_5xx, "ratio_5xx", t("mesh.5xx_title"), t("mesh.5xx_axis"), "5xx", True),
+CHARTS = [  # series (the shown services only), measure, title, axis, incident kind, axis in percent
+    (latency, "p99", t("mesh.p99_title"), t("mesh.p99_axis"), "latency", False),
+    (traffic, "ratio_5xx", t("mesh.5xx_title"), t("mesh.5xx_axis"), "5xx", True),
 ]
-for series, ranking, column, title, axis, kind, percent in CHARTS:
-    if series is None:
+for shown, column, title, axis, kind, percent in CHARTS:
+    if shown is None:
         continue
     st.subheader(title)
-    shown = only_chosen(series, ranking, column)
     if shown.empty:
         no_data(view, title)
     else:
-        marks = found[found["kind"] == kind]
+        marks = found[found["kind"] == kind] if found is not None else None
         st.plotly_chart(series_chart(view, shown, column, series_label(shown), axis, marks, percent), key=f"{column}_chart")
 
-if latency is not None or traffic is not None:
+if found is not None:
     st.subheader(t("mesh.incidents", count=len(found)))
     st.caption(t("mesh.incidents_caption", limit=f"{ERROR_RATIO_LIMIT:.0%}"))
     if found.empty:
@@ -96,11 +98,15 @@ if edge_latency is not None and edge_traffic is not None:
     if edges.empty:
         no_data(view, t("mesh.traffic"))
     else:
-        edge_incidents = incidents(
-            usable("edge_latency", t("mesh.edge_latency_series")), usable("edge_traffic", t("mesh.edge_error_series")), view.step
-        )
-        hot = set(zip(edge_incidents["source_workload"], edge_incidents["service"], strict=False))
-        edges.insert(0, "incident", [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"], strict=False)])
+        if usable("edge_peaks", t("mesh.edge_incident_search")) is not None:
+            edge_incidents = incidents(
+                usable("edge_latency", t("mesh.edge_latency_series")), usable("edge_traffic", t("mesh.edge_error_series")), fine
+            )
+            hot = set(zip(edge_incidents["source_workload"], edge_incidents["service"], strict=False))
+            flags = [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"], strict=False)]
+        else:  # unknown: no edge is marked, and the panel above says why
+            flags = [False] * len(edges)
+        edges.insert(0, "incident", flags)
         edges = edges.sort_values("incident", ascending=False, kind="stable")
         columns = [
             "incident",

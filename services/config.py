@@ -62,6 +62,8 @@ class SourceSettings:
     # Query resolution in seconds; None picks one from the window length.
     step_seconds: int | None = None
     rate_window: str = "5m"
+    # Read Istio's recorded workload:* series (README, "Recording rules") when they hold the window.
+    recording_rules: bool = True
     timeout_seconds: float = 10.0  # the overall deadline of one request
     max_response_mb: float = 50.0  # a larger answer is refused, not read
     # Freezes the demo scenario's clock (ISO time) for reproducible runs; unset = now.
@@ -254,6 +256,7 @@ def _sources(read: _Reader) -> SourceSettings:
         cluster_label=read.text("ONCALL_CLUSTER_LABEL", "cluster") or "cluster",
         step_seconds=int(read.number("ONCALL_STEP_SECONDS", 1, int)) if step is not None else None,
         rate_window=read.text("ONCALL_RATE_WINDOW", "5m") or "5m",
+        recording_rules=_recording_rules(read.text("ONCALL_RECORDING_RULES")),
         timeout_seconds=read.number("ONCALL_TIMEOUT_SECONDS", 10.0),
         max_response_mb=read.number("ONCALL_MAX_RESPONSE_MB", 50.0),
         demo_now=read.text("ONCALL_DEMO_NOW"),
@@ -346,6 +349,13 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         access=_access(read),
         log_level=level,
     )
+
+
+def _recording_rules(value: str | None) -> bool:
+    """ONCALL_RECORDING_RULES: auto (the default: use them where they exist) or off."""
+    if (value or "auto").lower() not in ("auto", "off"):
+        raise ConfigError(f"ONCALL_RECORDING_RULES={value!r}: use auto or off")
+    return (value or "auto").lower() == "auto"
 
 
 def _report_worker(value: str | None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypedDict
 
@@ -11,9 +12,10 @@ import pandas as pd
 
 from services.alerts.analysis import analyse_alerts, firing_records, flapping_records, likely_false_records
 from services.config import AlertSettings
-from services.sources.base import Filters, MetricSource, SourceError
+from services.mesh.incidents import ERROR_RATIO_LIMIT, LATENCY_FLOOR_MS
+from services.sources.base import EDGE_KEYS, P99, SERVICE_KEYS, Filters, Grouping, MetricSource, SourceError, empty_frame
 from services.sources.reads import run_all
-from services.timewindow import Window, iso
+from services.timewindow import Window, iso, nice_step
 
 
 def read_concurrently(jobs: dict[str, Callable[[], pd.DataFrame]]) -> dict[str, pd.DataFrame | SourceError]:
@@ -43,20 +45,130 @@ def overview_data(source: MetricSource, window: Window, filters: Filters) -> dic
     )
 
 
-def mesh_data(source: MetricSource, window: Window, step: int, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
-    """Service and edge summaries over the window, and their time series."""
+Key = tuple[str, ...]  # (cluster, namespace, service), and (..., source_workload, source_namespace) for an edge
+# A chart is about 900 px wide in the wide layout; a point every 6 px is as fine as the eye reads
+# it (24 h -> 10 min), and a finer step multiplies what Prometheus evaluates for nothing seen.
+CHART_WIDTH_PX = 900
+PX_PER_POINT = 6
+# p99 at or above the incident floor means at least 1% of requests were slower than it.
+SLOW_SHARE = 0.01
+# Incidents are looked for at no coarser than Istio's usual 5-minute rate window, whatever the
+# chart's step: a 10-minute incident in a 24 h window still has the two points it needs.
+INCIDENT_STEP_MAX = 300
+
+
+def incident_step(step: int) -> int:
+    """The step incidents are found at: the page's, but never coarser than INCIDENT_STEP_MAX."""
+    return min(step, INCIDENT_STEP_MAX)
+
+
+def chart_step(window: Window, step: int, width_px: int = CHART_WIDTH_PX) -> int:
+    """Seconds between a chart's points: one per PX_PER_POINT pixels, never finer than `step`."""
+    return max(step, nice_step(window.seconds / max(width_px // PX_PER_POINT, 1)))
+
+
+def mesh_summaries(source: MetricSource, window: Window, step: int, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
+    """The Mesh page's first, cheap reads: p99 and traffic over the window per service and edge
+    (rankings and the edge table), and each service's and edge's peaks (incident candidates)."""
     return read_concurrently(
         {
-            "latency_summary": lambda: source.latency_summary(window, filters, "service"),
+            "latency_summary": lambda: source.latency_summary(window, filters, "service", quantiles=P99),
             "traffic_summary": lambda: source.traffic_summary(window, filters, "service"),
-            "latency": lambda: source.latency_series(window, step, filters, "service"),
-            "traffic": lambda: source.traffic_series(window, step, filters, "service"),
-            "edge_latency_summary": lambda: source.latency_summary(window, filters, "edge"),
+            "edge_latency_summary": lambda: source.latency_summary(window, filters, "edge", quantiles=P99),
             "edge_traffic_summary": lambda: source.traffic_summary(window, filters, "edge"),
-            "edge_latency": lambda: source.latency_series(window, step, filters, "edge"),
-            "edge_traffic": lambda: source.traffic_series(window, step, filters, "edge"),
+            "peaks": lambda: source.peak_summary(window, incident_step(step), filters, "service", LATENCY_FLOOR_MS),
+            "edge_peaks": lambda: source.peak_summary(window, incident_step(step), filters, "edge", LATENCY_FLOOR_MS),
         }
     )
+
+
+@dataclass(frozen=True)
+class MeshSelection:
+    """Which curves the Mesh page reads: the shown services, and those whose peaks may be incidents."""
+
+    latency: tuple[Key, ...] = ()  # drawn on the p99 chart
+    errors: tuple[Key, ...] = ()  # drawn on the 5xx chart
+    slow: tuple[Key, ...] = ()  # services whose p99 may have crossed the incident floor
+    failing: tuple[Key, ...] = ()  # services whose 5xx ratio crossed the incident limit
+    slow_edges: tuple[Key, ...] = ()
+    failing_edges: tuple[Key, ...] = ()
+
+
+def _flagged(peaks: pd.DataFrame | SourceError, column: str, limit: float, keys: list[str]) -> tuple[Key, ...]:
+    if isinstance(peaks, SourceError) or peaks.empty:
+        return ()
+    hit = peaks[peaks[column] >= limit]
+    return tuple(sorted(zip(*(hit[k] for k in keys), strict=True)))
+
+
+def mesh_selection(parts: dict[str, pd.DataFrame | SourceError], top_n: int, picked: tuple[Key, ...]) -> MeshSelection:
+    """The picked services (or the top N by p99 and by 5xx ratio) and the incident candidates.
+
+    A candidate had, at some step of the window, at least 1% of its requests slower than the
+    latency floor (p99 over it) or a 5xx ratio over the limit; only a candidate can hold an
+    incident, so only candidates' curves are read at the incident step, the rest never."""
+    by_p99, by_5xx = parts["latency_summary"], parts["traffic_summary"]
+
+    def shown(summary: pd.DataFrame | SourceError, column: str) -> tuple[Key, ...]:
+        if picked:
+            return tuple(sorted(picked))
+        return tuple(top_services(summary, column, top_n)) if not isinstance(summary, SourceError) else ()
+
+    return MeshSelection(
+        latency=shown(by_p99, "p99"),
+        errors=shown(by_5xx, "ratio_5xx"),
+        slow=_flagged(parts["peaks"], "peak_slow_ratio", SLOW_SHARE, SERVICE_KEYS),
+        failing=_flagged(parts["peaks"], "peak_ratio_5xx", ERROR_RATIO_LIMIT, SERVICE_KEYS),
+        slow_edges=_flagged(parts["edge_peaks"], "peak_slow_ratio", SLOW_SHARE, EDGE_KEYS),
+        failing_edges=_flagged(parts["edge_peaks"], "peak_ratio_5xx", ERROR_RATIO_LIMIT, EDGE_KEYS),
+    )
+
+
+def _only(frame: pd.DataFrame, chosen: tuple[Key, ...], keys: list[str]) -> pd.DataFrame:
+    wanted = set(chosen)
+    return frame[[k in wanted for k in zip(*(frame[c] for c in keys), strict=True)]].reset_index(drop=True)
+
+
+def mesh_curves(
+    source: MetricSource, window: Window, step: int, filters: Filters, selection: MeshSelection
+) -> dict[str, pd.DataFrame | SourceError]:
+    """The Mesh page's curves: the shown services at the chart's step, and the incident
+    candidates (services and edges) at the incident step, each read for those services only."""
+    coarse, fine = chart_step(window, step), incident_step(step)
+
+    def read(chosen: tuple[Key, ...], by: Grouping, what: str, at: int) -> Callable[[], pd.DataFrame]:
+        keys = SERVICE_KEYS if by == "service" else EDGE_KEYS
+
+        def job() -> pd.DataFrame:
+            if not chosen:  # no service: no query (an empty name filter would read them all)
+                return empty_frame(["time", *keys, "p99" if what == "latency" else "ratio_5xx"])
+            narrowed = replace(filters, services=tuple(sorted({k[2] for k in chosen})))
+            if what == "latency":
+                frame = source.latency_series(window, at, narrowed, by, quantiles=P99)
+            else:
+                frame = source.traffic_series(window, at, narrowed, by)
+            return _only(frame, chosen, keys)
+
+        return job
+
+    return read_concurrently(
+        {
+            "latency": read(selection.latency, "service", "latency", coarse),
+            "traffic": read(selection.errors, "service", "traffic", coarse),
+            "incident_latency": read(selection.slow, "service", "latency", fine),
+            "incident_traffic": read(selection.failing, "service", "traffic", fine),
+            "edge_latency": read(selection.slow_edges, "edge", "latency", fine),
+            "edge_traffic": read(selection.failing_edges, "edge", "traffic", fine),
+        }
+    )
+
+
+def mesh_data(
+    source: MetricSource, window: Window, step: int, filters: Filters, top_n: int = 5
+) -> dict[str, pd.DataFrame | SourceError]:
+    """Both Mesh page phases at once (the CLI, the benchmark and tests; the page caches each)."""
+    summaries = mesh_summaries(source, window, step, filters)
+    return {**summaries, **mesh_curves(source, window, step, filters, mesh_selection(summaries, top_n, ()))}
 
 
 class RankedService(TypedDict):

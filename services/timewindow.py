@@ -105,7 +105,11 @@ def auto_step(window: Window, override: int | None = None) -> int:
     """Seconds between chart points: about TARGET_POINTS points, never over MAX_POINTS."""
     if override:
         return max(override, math.ceil(window.seconds / MAX_POINTS))
-    wanted = window.seconds / TARGET_POINTS
+    return nice_step(window.seconds / TARGET_POINTS)
+
+
+def nice_step(wanted: float) -> int:
+    """The smallest round step (1 min, 2 min, 5 min, ... 1 day) of at least `wanted` seconds."""
     for step in _NICE_STEPS:
         if step >= wanted:
             return step

@@ -26,6 +26,8 @@ QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.99)
 SERVICE_KEYS = ["cluster", "namespace", "service"]
 EDGE_KEYS = SERVICE_KEYS + ["source_workload", "source_namespace"]
 QUANTILE_COLUMNS = ["p50", "p90", "p99"]
+P99: tuple[float, ...] = (0.99,)  # what the Mesh page draws: p50 and p90 are 61% of Prometheus' work, unseen
+PEAK_COLUMNS = ["peak_slow_ratio", "peak_ratio_5xx"]
 TRAFFIC_COLUMNS = ["rps", "ratio_5xx", "ratio_4xx", "ratio_grpc_error"]
 FLAG_COLUMNS = EDGE_KEYS + ["response_code", "response_flags", "requests"]
 INTERVAL_COLUMNS = [
@@ -46,6 +48,11 @@ INTERVAL_COLUMNS = [
 
 def keys_for(by: Grouping) -> list[str]:
     return SERVICE_KEYS if by == "service" else EDGE_KEYS
+
+
+def quantile_columns(quantiles: tuple[float, ...]) -> list[str]:
+    """The frame columns of `quantiles`: 0.99 -> p99."""
+    return [f"p{q * 100:g}" for q in quantiles]
 
 
 def empty_frame(columns: list[str]) -> pd.DataFrame:
@@ -84,17 +91,40 @@ class MetricSource(Protocol):
         """The reporters the mesh's request metrics carry (both, as Istio writes them, or one)."""
 
     def latency_series(
-        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+        self,
+        window: Window,
+        step: int,
+        filters: Filters,
+        by: Grouping,
+        reporter: Reporter = "destination",
+        quantiles: tuple[float, ...] = QUANTILES,
     ) -> pd.DataFrame:
-        """Columns: time, keys_for(by), p50, p90, p99 (ms)."""
+        """Columns: time, keys_for(by), the quantiles' columns (p50, p90, p99 by default; ms)."""
 
     def traffic_series(
         self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
     ) -> pd.DataFrame:
         """Columns: time, keys_for(by), rps, ratio_5xx, ratio_4xx, ratio_grpc_error."""
 
-    def latency_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
-        """One row per group: keys_for(by), p50, p90, p99 over the whole window."""
+    def latency_summary(
+        self,
+        window: Window,
+        filters: Filters,
+        by: Grouping,
+        reporter: Reporter = "destination",
+        quantiles: tuple[float, ...] = QUANTILES,
+    ) -> pd.DataFrame:
+        """One row per group: keys_for(by), the quantiles' columns over the whole window."""
+
+    def peak_summary(
+        self, window: Window, step: int, filters: Filters, by: Grouping, slow_ms: float, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
+        """One row per group with traffic: keys_for(by), peak_slow_ratio (the largest share of
+        requests slower than `slow_ms`, a histogram bucket bound) and peak_ratio_5xx, each over
+        every `step` of the window (rates over the step's rate range).
+
+        Two counter queries instead of a quantile over every bucket of every series: it finds the
+        groups that may have an incident, whose curves are then read (services.overview)."""
 
     def traffic_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
         """One row per group: keys_for(by), requests, rps, ratio_5xx, ratio_4xx, ratio_grpc_error."""

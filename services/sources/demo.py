@@ -12,15 +12,17 @@ from services.config import SourceSettings
 from services.i18n import Message
 from services.sources.base import (
     FLAG_COLUMNS,
-    QUANTILE_COLUMNS,
+    PEAK_COLUMNS,
     QUANTILES,
     REPORTERS,
     Filters,
     Grouping,
     Reporter,
+    SourceError,
     SourceStatus,
     empty_frame,
     keys_for,
+    quantile_columns,
     rate_range,
 )
 from services.sources.demo_scenario import DemoData, EdgeSeries, anchor_for, build_scenario, generate
@@ -108,23 +110,24 @@ class DemoSource:
             groups.setdefault(_group_key(s, by), []).append(s)
         return data, groups
 
-    def _quantiles(self, data: DemoData, groups, idx, back, keys, times=None) -> pd.DataFrame:
+    def _quantiles(self, data: DemoData, groups, idx, back, keys, times=None, wanted=QUANTILES) -> pd.DataFrame:
         bounds = np.array(data.buckets_ms + [np.inf])
+        columns_of = quantile_columns(wanted)
         frames = []
         for key, members in groups.items():
             counts = sum(m.buckets[idx] - m.buckets[back] for m in members)
-            quantiles = zip(QUANTILE_COLUMNS, QUANTILES, strict=True)
+            quantiles = zip(columns_of, wanted, strict=True)
             frame = pd.DataFrame({col: histogram_quantile(q, bounds, counts) for col, q in quantiles})
             for name, value in zip(keys, key, strict=False):
                 frame[name] = value
             if times is not None:
                 frame["time"] = pd.to_datetime(times, unit="s", utc=True)
             frames.append(frame)
-        columns = (["time"] if times is not None else []) + keys + QUANTILE_COLUMNS
+        columns = (["time"] if times is not None else []) + keys + columns_of
         if not frames:
             return empty_frame(columns)
         out = pd.concat(frames, ignore_index=True)[columns]
-        return out.dropna(subset=QUANTILE_COLUMNS, how="all").reset_index(drop=True)
+        return out.dropna(subset=columns_of, how="all").reset_index(drop=True)
 
     def _codes(
         self, groups, idx, back, keys, times, divisor: float, reporter: Reporter = "destination"
@@ -148,12 +151,43 @@ class DemoSource:
         return _concat(codes), _concat(grpc)
 
     def latency_series(
-        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+        self,
+        window: Window,
+        step: int,
+        filters: Filters,
+        by: Grouping,
+        reporter: Reporter = "destination",
+        quantiles: tuple[float, ...] = QUANTILES,
     ) -> pd.DataFrame:
         # Latency is the same histogram from both sidecars here (the network between them is not modelled).
         data, groups = self._grouped(filters, by, reporter)
         times, idx, back = self._points(data, window.aligned(), step, rate_range(self.rate_window, step))
-        return self._quantiles(data, groups, idx, back, keys_for(by), times)
+        return self._quantiles(data, groups, idx, back, keys_for(by), times, quantiles)
+
+    def peak_summary(
+        self, window: Window, step: int, filters: Filters, by: Grouping, slow_ms: float, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
+        data, groups = self._grouped(filters, by, reporter)
+        times, idx, back = self._points(data, window.aligned(), step, rate_range(self.rate_window, step))
+        if slow_ms not in data.buckets_ms:
+            raise SourceError(f"demo: {slow_ms:g} ms is not a histogram bucket bound ({data.buckets_ms})")
+        under = data.buckets_ms.index(slow_ms)
+        rows = []
+        for key, members in groups.items() if len(times) else []:
+            buckets = sum(m.buckets[idx] - m.buckets[back] for m in members)
+            errors, requests = np.zeros(len(times)), np.zeros(len(times))
+            for m in members:
+                for (code, _status, _flags), counter in m.requests_for(reporter).items():
+                    requests += counter[idx] - counter[back]
+                    if code.startswith("5"):
+                        errors += counter[idx] - counter[back]
+            total = buckets[:, -1]
+            if (total > 0).any() or (requests > 0).any():
+                slow = 1 - buckets[total > 0, under] / total[total > 0]
+                ratio = errors[requests > 0] / requests[requests > 0]
+                rows.append((*key, slow.max() if len(slow) else np.nan, ratio.max() if len(ratio) else np.nan))
+        columns = keys_for(by) + PEAK_COLUMNS
+        return pd.DataFrame(rows, columns=columns) if rows else empty_frame(columns)
 
     def traffic_series(
         self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
@@ -174,10 +208,17 @@ class DemoSource:
             return w, np.array([], dtype=int), np.array([], dtype=int)
         return w, np.array([idx]), np.array([back])
 
-    def latency_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
+    def latency_summary(
+        self,
+        window: Window,
+        filters: Filters,
+        by: Grouping,
+        reporter: Reporter = "destination",
+        quantiles: tuple[float, ...] = QUANTILES,
+    ) -> pd.DataFrame:
         data, groups = self._grouped(filters, by, reporter)
         _, idx, back = self._window_points(data, window)
-        return self._quantiles(data, groups, idx, back, keys_for(by))
+        return self._quantiles(data, groups, idx, back, keys_for(by), wanted=quantiles)
 
     def traffic_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
         data, groups = self._grouped(filters, by, reporter)

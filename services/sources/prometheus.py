@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -16,7 +17,7 @@ from services.config import SourceSettings
 from services.i18n import Message
 from services.sources.base import (
     FLAG_COLUMNS,
-    QUANTILE_COLUMNS,
+    PEAK_COLUMNS,
     QUANTILES,
     REPORTERS,
     Filters,
@@ -26,6 +27,7 @@ from services.sources.base import (
     SourceStatus,
     empty_frame,
     keys_for,
+    quantile_columns,
     rate_range,
 )
 from services.sources.frames import interval_frame, interval_row, traffic_frame
@@ -35,6 +37,9 @@ from services.timewindow import Window, parse_duration
 
 REQUESTS = "istio_requests_total"
 DURATION_BUCKET = "istio_request_duration_milliseconds_bucket"
+# Istio's recommended workload-level recording rules ("Observability best practices"): the same
+# series summed without instance and pod labels. Far fewer series to read on a large mesh.
+RECORDED = {REQUESTS: "workload:istio_requests_total", DURATION_BUCKET: "workload:istio_request_duration_milliseconds_bucket"}
 NAMESPACE_LABEL = "destination_service_namespace"
 SERVICE_LABEL = "destination_service_name"
 
@@ -74,6 +79,8 @@ class PrometheusSource:
         self.rate_window = parse_duration(settings.rate_window)
         self.http = BoundedClient("Prometheus", "the Prometheus HTTP API", self.url, settings)
         self.cluster_label = settings.cluster_label
+        self._recorded: dict[tuple[str, int], bool] = {}  # (metric, hour) -> recorded series exist then
+        self._recorded_lock = threading.Lock()
         self.renames = {
             settings.cluster_label: "cluster",
             NAMESPACE_LABEL: "namespace",
@@ -111,6 +118,25 @@ class PrometheusSource:
             "timeout": f"{self.settings.timeout_seconds:g}s",
         }
         return self._result(self._api("/api/v1/query_range", params))
+
+    def _metric(self, raw: str, window: Window) -> str:
+        """The recorded workload:* series for `raw` when they exist at the window's start and end
+        (a rule added last week does not hold last month), else `raw`. Checked once per hour."""
+        if not self.settings.recording_rules:
+            return raw
+        recorded = RECORDED[raw]
+        hours = {int(t.timestamp()) // 3600 for t in (window.start, window.end)}
+        for hour in hours:
+            with self._recorded_lock:
+                known = self._recorded.get((recorded, hour))
+            if known is None:
+                at = window.start if hour == int(window.start.timestamp()) // 3600 else window.end
+                known = bool(self.query(f"count({recorded})", at))
+                with self._recorded_lock:
+                    self._recorded[(recorded, hour)] = known
+            if not known:
+                return raw
+        return recorded
 
     def _label_values(self, label: str, match: list[str]) -> list[str]:
         values = self._api(f"/api/v1/label/{label}/values", {"match[]": match})
@@ -183,31 +209,64 @@ class PrometheusSource:
         return [r for r in REPORTERS if r in found]
 
     def latency_series(
-        self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
+        self,
+        window: Window,
+        step: int,
+        filters: Filters,
+        by: Grouping,
+        reporter: Reporter = "destination",
+        quantiles: tuple[float, ...] = QUANTILES,
     ) -> pd.DataFrame:
         w = window.aligned()
-        rng = rate_range(self.rate_window, step)
-        inner = f"sum by (le, {self._by(by)}) (rate({DURATION_BUCKET}{self._selector(filters, reporter=reporter)}[{rng}s]))"
-        results = run_all([partial(self.query_range, f"histogram_quantile({q}, {inner})", w, step) for q in QUANTILES])
-        return self._quantile_frame(results, by, with_time=True)
+        rng, buckets = rate_range(self.rate_window, step), self._metric(DURATION_BUCKET, w)
+        inner = f"sum by (le, {self._by(by)}) (rate({buckets}{self._selector(filters, reporter=reporter)}[{rng}s]))"
+        results = run_all([partial(self.query_range, f"histogram_quantile({q}, {inner})", w, step) for q in quantiles])
+        return self._quantile_frame(results, by, quantile_columns(quantiles), with_time=True)
 
-    def latency_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
+    def latency_summary(
+        self,
+        window: Window,
+        filters: Filters,
+        by: Grouping,
+        reporter: Reporter = "destination",
+        quantiles: tuple[float, ...] = QUANTILES,
+    ) -> pd.DataFrame:
         w = window.aligned()
         selector = self._selector(filters, reporter=reporter)
-        inner = f"sum by (le, {self._by(by)}) (increase({DURATION_BUCKET}{selector}[{w.seconds}s]))"
-        results = run_all([partial(self.query, f"histogram_quantile({q}, {inner})", w.end) for q in QUANTILES])
-        return self._quantile_frame(results, by, with_time=False)
+        inner = f"sum by (le, {self._by(by)}) (increase({self._metric(DURATION_BUCKET, w)}{selector}[{w.seconds}s]))"
+        results = run_all([partial(self.query, f"histogram_quantile({q}, {inner})", w.end) for q in quantiles])
+        return self._quantile_frame(results, by, quantile_columns(quantiles), with_time=False)
 
-    def _quantile_frame(self, results: list[list[dict]], by: Grouping, with_time: bool) -> pd.DataFrame:
+    def _quantile_frame(self, results: list[list[dict]], by: Grouping, columns: list[str], with_time: bool) -> pd.DataFrame:
         keys = (["time"] if with_time else []) + keys_for(by)
-        frames = [
-            self._frame(result, keys_for(by), col, with_time) for col, result in zip(QUANTILE_COLUMNS, results, strict=True)
-        ]
+        frames = [self._frame(result, keys_for(by), col, with_time) for col, result in zip(columns, results, strict=True)]
         merged = frames[0]
         for frame in frames[1:]:
             merged = merged.merge(frame, on=keys, how="outer")
-        merged = merged.dropna(subset=QUANTILE_COLUMNS, how="all")
-        return merged[keys + QUANTILE_COLUMNS].sort_values(keys, ignore_index=True)
+        merged = merged.dropna(subset=columns, how="all")
+        return merged[keys + columns].sort_values(keys, ignore_index=True)
+
+    def peak_summary(
+        self, window: Window, step: int, filters: Filters, by: Grouping, slow_ms: float, reporter: Reporter = "destination"
+    ) -> pd.DataFrame:
+        w = window.aligned()
+        rng, by_keys = rate_range(self.rate_window, step), self._by(by)
+
+        def rate_of(metric: str, extra: str = "") -> str:
+            return f"sum by ({by_keys}) (rate({metric}{self._selector(filters, extra, reporter)}[{rng}s]))"
+
+        bound = f"{slow_ms:g}"  # Istio writes le="250"; other exporters "250.0"
+        under = "le=~" + promql_string(f"{bound}|{re.escape(bound + '.0')}")
+        buckets, requests = self._metric(DURATION_BUCKET, w), self._metric(REQUESTS, w)
+        slow = f"1 - {rate_of(buckets, under)} / {rate_of(buckets, 'le=' + promql_string('+Inf'))}"
+        errors = f"{rate_of(requests, 'response_code=~' + promql_string('5..'))} / {rate_of(requests)}"
+        over = f"[{w.seconds}s:{step}s]"
+        slow_peaks, error_peaks = run_all([partial(self.query, f"max_over_time(({q}){over})", w.end) for q in (slow, errors)])
+        keys = keys_for(by)
+        merged = self._frame(slow_peaks, keys, PEAK_COLUMNS[0], with_time=False).merge(
+            self._frame(error_peaks, keys, PEAK_COLUMNS[1], with_time=False), on=keys, how="outer"
+        )
+        return merged[keys + PEAK_COLUMNS].sort_values(keys, ignore_index=True)
 
     def _traffic(
         self,
@@ -233,7 +292,12 @@ class PrometheusSource:
         w = window.aligned()
         rng = rate_range(self.rate_window, step)
         codes, grpc = self._traffic(
-            lambda q: self.query_range(q, w, step), f"rate({REQUESTS}{{sel}}[{rng}s])", filters, by, True, reporter
+            lambda q: self.query_range(q, w, step),
+            f"rate({self._metric(REQUESTS, w)}{{sel}}[{rng}s])",
+            filters,
+            by,
+            True,
+            reporter,
         )
         keys = ["time"] + keys_for(by)
         return traffic_frame(codes, grpc, keys, None).sort_values(keys, ignore_index=True)
@@ -241,7 +305,12 @@ class PrometheusSource:
     def traffic_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
         w = window.aligned()
         codes, grpc = self._traffic(
-            lambda q: self.query(q, w.end), f"increase({REQUESTS}{{sel}}[{w.seconds}s])", filters, by, False, reporter
+            lambda q: self.query(q, w.end),
+            f"increase({self._metric(REQUESTS, w)}{{sel}}[{w.seconds}s])",
+            filters,
+            by,
+            False,
+            reporter,
         )
         return traffic_frame(codes, grpc, keys_for(by), float(w.seconds))
 
@@ -249,7 +318,7 @@ class PrometheusSource:
         w = window.aligned()
         promql = (
             f"sum by ({self._by('edge', 'response_code', 'response_flags')}) "
-            f"(increase({REQUESTS}{self._selector(filters, reporter=reporter)}[{w.seconds}s]))"
+            f"(increase({self._metric(REQUESTS, w)}{self._selector(filters, reporter=reporter)}[{w.seconds}s]))"
         )
         frame = self._frame(self.query(promql, w.end), FLAG_COLUMNS[:-1], "requests", with_time=False)
         return frame[frame["requests"] > 0].reset_index(drop=True) if not frame.empty else empty_frame(FLAG_COLUMNS)
