@@ -25,7 +25,7 @@ st.caption(
 )
 notes = st.text_area(t("reports.notes"), key="report_notes", height=120)
 if st.button(t("reports.generate"), key="report_generate", type="primary"):
-    job = report_jobs.start(data.runtime(view), view.window, view.filters, notes, view.tz)
+    job = report_jobs.start(data.runtime(view), view.window, view.filters, notes, view.tz, view.lang)
     st.toast(t("reports.started", job=job))
 
 

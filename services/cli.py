@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.auth import operator
 from services.config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from services.i18n import Language
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ModelError
 from services.log import setup_logging
@@ -63,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, required=True, help="file to write")
     rep.add_argument("--notes", type=Path, help="handover notes file ('- [ ] item' lines become open items)")
     rep.add_argument("--prometheus-url", help="overrides PROMETHEUS_URL")
+    rep.add_argument("--language", choices=["en", "ko"], default="en", help="the summary's language (default en)")
+    rep.add_argument("--tz", default="UTC", help="time zone of the times shown, e.g. Asia/Seoul (default UTC)")
 
     ev = sub.add_parser("eval", help="score the router, retrieval and answers on the labelled sets")
     ev.add_argument("--sets", type=Path, help="folder with router*.jsonl, retrieval.jsonl, answers.jsonl (default: data/eval)")
@@ -291,6 +295,13 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(c.ok for c in found) else 1
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"--tz {name!r}: not a time zone name such as Asia/Seoul or UTC") from None
+
+
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     """Claim and run queued shift summaries until SIGTERM / Ctrl-C (or, with --once, none is queued)."""
     from services.reports import jobs
@@ -317,7 +328,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     start = parse_time(args.start) if args.start else end - timedelta(hours=8)
     window = Window(start, end)
     notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
-    summary = build_summary(runtime, window, Filters(), notes)
+    summary = build_summary(runtime, window, Filters(), notes, _zone(args.tz), language=Language(args.language))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "md":
         args.out.write_text(export.to_markdown(summary), encoding="utf-8")

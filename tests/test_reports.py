@@ -124,6 +124,16 @@ def test_a_job_runs_in_the_background_and_is_found_after_a_reload(store):
     expected_facts(reloaded.report(job)["markdown"], question=False)
 
 
+def test_a_job_asked_in_korean_is_written_in_korean_by_any_worker(store):
+    """The language travels with the job: a worker elsewhere (here: claimed by run_next) writes it alike."""
+    runtime = runtime_for(store=store)
+    job = store.create_report(iso(SHIFT.start), iso(SHIFT.end), NOTES, {"tz": "Asia/Seoul", "language": "ko"})
+    assert report_jobs.run_next(runtime) == job
+    done = store.report(job)
+    assert done["status"] == "done" and done["markdown"].startswith("# 교대 요약") and "## 인수인계 메모" in done["markdown"]
+    assert done["markdown"].splitlines()[0].endswith("(Asia/Seoul)")  # the asker's time zone, not the worker's
+
+
 def test_a_job_whose_worker_died_is_marked_failed(store):
     job = store.create_report(iso(SHIFT.start), iso(SHIFT.end), "")
     store.update_report(

@@ -19,6 +19,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from services.i18n import Language
 from services.reports.export import to_html, to_markdown
 from services.reports.summary import build_summary
 from services.runtime import Runtime
@@ -31,10 +32,11 @@ UNCLAIMED_AFTER = timedelta(minutes=10)  # a queued job waits for workers busy w
 log = logging.getLogger(__name__)
 
 
-def start(runtime: Runtime, window: Window, filters: Filters, notes: str, tz: ZoneInfo) -> int:
-    """Queue a report (and, unless an external worker runs them, claim it on a thread); the job id at once."""
+def start(runtime: Runtime, window: Window, filters: Filters, notes: str, tz: ZoneInfo, language: Language = Language.EN) -> int:
+    """Queue a report (and, unless an external worker runs them, claim it on a thread); the job id at once.
+    The job records the time zone and language it was asked in, so any worker writes it alike."""
     store = _store(runtime)
-    params = {"filters": asdict(filters), "tz": tz.key}
+    params = {"filters": asdict(filters), "tz": tz.key, "language": language.value}
     job = store.create_report(iso(window.start), iso(window.end), notes, params)
     if not runtime.settings.storage.external_report_worker:
         threading.Thread(target=run_next, args=(runtime, job), name=f"report-{job}", daemon=True).start()
@@ -62,14 +64,17 @@ def run_next(runtime: Runtime, job: int | None = None) -> int | None:
     try:
         window = Window(parse_time(row["window_from"]), parse_time(row["window_to"]))
         tz = ZoneInfo(params.get("tz") or "UTC")
+        language = Language(params.get("language") or Language.EN.value)
     except (ValueError, KeyError) as exc:
         store.update_report(row["id"], status="failed", message=f"unreadable job: {exc}", finished_at=iso(utcnow()))
         return row["id"]
-    _run(runtime, store, row["id"], window, filters, row["notes"] or "", tz)
+    _run(runtime, store, row["id"], window, filters, row["notes"] or "", tz, language)
     return row["id"]
 
 
-def _run(runtime: Runtime, store: Store, job: int, window: Window, filters: Filters, notes: str, tz: ZoneInfo) -> None:
+def _run(
+    runtime: Runtime, store: Store, job: int, window: Window, filters: Filters, notes: str, tz: ZoneInfo, language: Language
+) -> None:
     try:
         summary = build_summary(
             runtime,
@@ -78,6 +83,7 @@ def _run(runtime: Runtime, store: Store, job: int, window: Window, filters: Filt
             notes,
             tz,
             progress=lambda fraction, what: store.update_report(job, progress=fraction, message=what),
+            language=language,
         )
         store.update_report(
             job,
