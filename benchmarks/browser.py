@@ -62,10 +62,15 @@ def timed(action: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
+def chosen(label: str) -> str:
+    """JS: the sidebar's window box shows `label` (a combobox: its input's value, not its text)."""
+    return f"[...document.querySelectorAll('[data-testid=stSidebar] input')].some(i => i.value === '{label}')"
+
+
 def pick_window(page, label: str, charts: int) -> None:
-    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Time window").click()
     page.get_by_role("option", name=label).click()
-    wait_idle(page, f"document.querySelectorAll('{CHART}').length >= {charts} && document.body.innerText.includes('{label}')")
+    wait_idle(page, f"document.querySelectorAll('{CHART}').length >= {charts} && {chosen(label)}")
 
 
 def ask(page, question: str) -> None:
@@ -113,6 +118,7 @@ def main() -> None:
 
     def note(name: str, seconds: float) -> None:
         results.setdefault(name, []).append(seconds)
+        print(f"  {name}: {seconds:.2f}", flush=True)
 
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_", "OPENAI_"))}
@@ -164,10 +170,10 @@ def concurrent(browser, server: servers.Server, note: Callable[[str, float], Non
         wait_idle(tab, f"document.querySelectorAll('{CHART}').length >= 2")
     start = time.perf_counter()
     for tab in tabs:  # click all, then wait for all: the server serves them concurrently
-        tab.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+        tab.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Time window").click()
         tab.get_by_role("option", name="Last 24 hours").click()
     for tab in tabs:
-        wait_idle(tab, f"document.querySelectorAll('{CHART}').length >= 2 && document.body.innerText.includes('Last 24 hours')")
+        wait_idle(tab, f"document.querySelectorAll('{CHART}').length >= 2 && {chosen('Last 24 hours')}")
     note(f"{sessions} sessions switch Mesh to 24 h at once", time.perf_counter() - start)
     note(f"server peak RSS after {sessions} sessions (MB)", peak_rss_mb(server.process.pid))
     for c in contexts:

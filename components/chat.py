@@ -6,6 +6,7 @@ import json
 import uuid
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components import data
 from components.format import local_time
@@ -27,6 +28,13 @@ CHAT_KEY = "chat"
 PENDING_VIEW = "pending_view"
 # Checkpoint questions, asked in the UI's language: `chat.checkpoint.<name>.label` and `.question`.
 CHECKPOINTS = ("summary", "firing", "noisy")
+
+
+def _rerun_panel() -> None:
+    """Rerun the panel alone when it is running on its own (a click in it); during a run of the
+    whole page (say a test driving it, or a widget outside it) Streamlit allows only a page rerun."""
+    ctx = get_script_run_ctx()
+    st.rerun(scope="fragment" if ctx is not None and ctx.fragment_ids_this_run else "app")
 
 
 def _history() -> list[dict]:
@@ -73,7 +81,7 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
                     message["rated"] = rating
                 except (StorageError, OSError) as exc:
                     st.error(view.t("chat.feedback.not_saved", error=escape_markdown(str(exc))))
-                st.rerun()
+                _rerun_panel()
     if st.button(view.t("chat.escalate"), key=f"escalate_{index}", icon=":material/campaign:"):
         message["escalation"] = escalation_text(question, meta, view.lang)
         try:
@@ -153,10 +161,10 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
             except (SourceError, SlackError, PermissionDenied) as exc:
                 st.error(escape_markdown(str(exc)))
             else:
-                st.rerun()
+                _rerun_panel()
         if no.button(view.t("chat.dismiss"), key=f"dismiss_{index}_{j}"):
             proposal["done"] = "dismissed"
-            st.rerun()
+            _rerun_panel()
     _feedback(message, index, question, view)
 
 
@@ -196,11 +204,16 @@ def _ask(question: str, view: View, page: str) -> None:
             "end": routed.end,
             "page": PAGE_FOR_ACTION[Action(q.route.action_type)],
         }
-    st.rerun()
+        st.rerun(scope="app")  # the question moved the view: the page and the sidebar follow
+    _rerun_panel()
 
 
+@st.fragment
 def render_chat(view: View, page: str) -> None:
-    """The panel; `page` names the page for the assistant's context."""
+    """The panel; `page` names the page for the assistant's context.
+
+    A fragment: a question, a rating or a confirmation reruns the panel only, never the page, and
+    the answer reads the page's facts from the shared read cache (services.sources.cache)."""
     st.subheader(view.t("chat.title"))
     model = view.settings.model
     if st.session_state.get("chat_storage_problem"):
@@ -226,7 +239,7 @@ def render_chat(view: View, page: str) -> None:
     typed = st.chat_input(view.t("chat.input"), key="chat_input")
     if _history() and st.button(view.t("chat.clear"), key="chat_clear"):
         st.session_state[CHAT_KEY] = []
-        st.rerun()
+        _rerun_panel()
     asked = typed or clicked
     if asked:
         with st.chat_message("user"):

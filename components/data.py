@@ -1,16 +1,11 @@
-"""Cached reads of the metric source for the pages (Streamlit caching around `services`).
-
-A window that ends in the past cannot change, so it is cached for an hour; a live window is
-cached for a minute, and its key moves with it anyway since windows are aligned to the minute.
-A failed read raises and is not cached, so the next rerun tries again.
-"""
+"""The pages' reads: the shared, cached metric source (services.sources.cache), the service graph
+and investigations (Streamlit caches), the database, the runbook index and the runtime."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 import streamlit as st
@@ -23,16 +18,15 @@ from services.i18n import Language, text
 from services.integrations.alertmanager import AlertmanagerClient
 from services.runtime import Runtime, build_runtime, open_store
 from services.sources.base import Filters, MetricSource, SourceError, SourceStatus
+from services.sources.cache import CachingSource
 from services.sources.factory import make_source
-from services.timewindow import Window, utcnow
-
-LIVE_MARGIN = timedelta(minutes=5)
+from services.timewindow import Window
 
 
 @st.cache_resource(show_spinner=False)
 def source_for(settings: SourceSettings) -> MetricSource:
-    """One source per configuration, shared by every session."""
-    return make_source(settings)
+    """One source per configuration, shared by every session, its reads cached (services.sources.cache)."""
+    return cast(MetricSource, CachingSource(make_source(settings)))
 
 
 def _alertmanager(settings: SourceSettings) -> AlertmanagerClient | None:
@@ -46,51 +40,16 @@ PAGES: dict[str, Callable[..., dict[str, pd.DataFrame | SourceError]]] = {
 }
 
 
-class _PartlyFailed(Exception):
-    """Carries a page's parts out of the cached function, so that a failure is not cached."""
-
-    def __init__(self, parts: dict):
-        super().__init__("a read failed")
-        self.parts = parts
-
-
-def _compute(settings: SourceSettings, what: str, args: tuple) -> Any:
-    """A page's reads (a name in PAGES) or one source method."""
-    if what not in PAGES:
-        return getattr(source_for(settings), what)(*args)
-    parts = PAGES[what](source_for(settings), *args)
-    if any(isinstance(part, SourceError) for part in parts.values()):
-        raise _PartlyFailed(parts)
-    return parts
-
-
-@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
-def _live(settings: SourceSettings, what: str, args: tuple) -> Any:
-    return _compute(settings, what, args)
-
-
-@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _fixed(settings: SourceSettings, what: str, args: tuple) -> Any:
-    return _compute(settings, what, args)
-
-
-def _cached(settings: SourceSettings, what: str, window: Window, args: tuple) -> Any:
-    window = window.aligned()
-    live = window.end >= utcnow() - LIVE_MARGIN
-    return (_live if live else _fixed)(settings, what, (window, *args))
-
-
 def read(settings: SourceSettings, method: str, window: Window, *args: Any) -> pd.DataFrame:
-    """`source.method(window.aligned(), *args)`, cached by how long its answer can stay true."""
-    return _cached(settings, method, window, args)
+    """`source.method(window, *args)`, from the shared cache when someone read it already."""
+    return getattr(source_for(settings), method)(window, *args)
 
 
 def page_data(settings: SourceSettings, page: str, window: Window, *args: Any) -> dict[str, pd.DataFrame | SourceError]:
-    """All reads of a page at once (services.overview.<page>_data); failed parts are SourceErrors."""
-    try:
-        return _cached(settings, page, window, args)
-    except _PartlyFailed as partial:
-        return partial.parts
+    """All reads of a page at once (services.overview.<page>); failed parts are SourceErrors.
+    Each read comes from the shared cache, so a rerun, another session or the chat asking the
+    same costs no query."""
+    return PAGES[page](source_for(settings), window.aligned(), *args)
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from services.alerts.analysis import (
     SEVERITY_ORDER,
     FiringAlert,
@@ -26,7 +28,7 @@ from services.config import Settings
 from services.knowledge.index import Hit, KnowledgeIndex
 from services.mesh.incidents import Incident, format_peak, incident_records, incidents
 from services.mesh.investigate import Investigation, investigate
-from services.overview import RankedService, overview_data, ranked
+from services.overview import RankedService, incident_step, mesh_curves, mesh_selection, mesh_summaries, overview_data, ranked
 from services.runtime import Runtime
 from services.sources.base import Filters, MetricSource, SourceError
 from services.timewindow import Window, auto_step, local_text
@@ -164,18 +166,28 @@ def _facts(source: MetricSource, window: Window, filters: Filters, settings: Set
     else:
         facts.worst_errors = ranked(traffic, "ratio_5xx", 3)
     if with_series:
-        step = auto_step(window, settings.sources.step_seconds)
-        try:
-            found = incidents(
-                source.latency_series(window, step, filters, "service"),
-                source.traffic_series(window, step, filters, "service"),
-                step,
-            )
-            facts.incidents = incident_records(found)
-        except SourceError as exc:
-            facts.errors.append(f"mesh series: {exc}")
-            facts.unknown.add("mesh")
+        facts.incidents = _incidents(source, window, filters, settings, facts)
     return facts
+
+
+def _incidents(source: MetricSource, window: Window, filters: Filters, settings: Settings, facts: Facts) -> list[Incident]:
+    """The Mesh page's incidents, read the way it reads them (so on a cached source, what the page
+    already read costs nothing); a part that failed makes them unknown, never none."""
+    step = auto_step(window, settings.sources.step_seconds)
+    summaries = mesh_summaries(source, window, step, filters)
+    curves = mesh_curves(source, window, step, filters, mesh_selection(summaries, 3, ()))
+    failed = [
+        part
+        for part in (summaries["peaks"], curves["incident_latency"], curves["incident_traffic"])
+        if isinstance(part, SourceError)
+    ]
+    if failed:
+        facts.errors.append(f"mesh series: {failed[0]}")
+        facts.unknown.add("mesh")
+        return []
+    latency, traffic = curves["incident_latency"], curves["incident_traffic"]
+    assert isinstance(latency, pd.DataFrame) and isinstance(traffic, pd.DataFrame)
+    return incident_records(incidents(latency, traffic, incident_step(step)))
 
 
 def _investigation(runtime: Runtime, question: str, window: Window, filters: Filters, facts: Facts) -> Investigation | None:

@@ -1,0 +1,107 @@
+"""One cache of metric reads shared by every page, session and the assistant.
+
+The pages and the chat ask the same source the same questions (the Overview's summaries, the
+Mesh page's peaks and curves, an investigation's neighbourhood); answered once, every later ask
+is a dictionary lookup, whoever asks. Keys are the method and its arguments (windows aligned to
+the minute). A window that ended in the past cannot change, so it is kept for an hour; a live
+one for a minute (its key moves with it anyway). Concurrent asks of one key wait for the one
+read in flight (single flight: ten sessions opening the same page send one set of queries). A
+failed read raises to every waiter and is not kept, so the next ask tries again. The oldest
+entries go first beyond `max_entries`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.timewindow import Window, utcnow
+
+LIVE_MARGIN = timedelta(minutes=5)  # a window ending this close to now may still get samples
+LIVE_SECONDS, PAST_SECONDS = 60.0, 3600.0
+CACHED = (
+    "latency_series",
+    "traffic_series",
+    "latency_summary",
+    "traffic_summary",
+    "peak_summary",
+    "flag_summary",
+    "alert_intervals",
+    "label_values",
+    "mesh_reporters",
+)
+
+
+class CachingSource:
+    """A MetricSource whose reads are cached (see the module's docstring); `status` is never cached."""
+
+    def __init__(
+        self,
+        source: Any,
+        max_entries: int = 512,
+        clock: Callable[[], datetime] = utcnow,
+        timer: Callable[[], float] = time.monotonic,
+    ):
+        self.source, self.name, self.max_entries, self.clock, self.timer = source, source.name, max_entries, clock, timer
+        self._entries: OrderedDict[Hashable, tuple[float, Future]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.reads = 0  # reads that reached the source (for tests and benchmarks)
+
+    def __getattr__(self, method: str) -> Any:
+        attribute = getattr(self.source, method)
+        if method not in CACHED:
+            return attribute
+        return lambda *args, **kwargs: self._read(method, attribute, args, kwargs)
+
+    def status(self) -> Any:
+        return self.source.status()
+
+    def _lifetime(self, args: tuple) -> float:
+        window = next((a for a in args if isinstance(a, Window)), None)
+        if window is None or window.end >= self.clock() - LIVE_MARGIN:
+            return LIVE_SECONDS
+        return PAST_SECONDS
+
+    def _read(self, method: str, read: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+        args = tuple(a.aligned() if isinstance(a, Window) else a for a in args)
+        key = (method, args, tuple(sorted(kwargs.items())))
+        now = self.timer()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] > now:
+                self._entries.move_to_end(key)
+                future = found[1]
+                owner = False
+            else:
+                future, owner = Future(), True
+                self._entries[key] = (now + self._lifetime(args), future)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        if not owner:
+            return _copy(future.result())
+        try:
+            self.reads += 1
+            value = read(*args, **kwargs)
+        except BaseException as exc:
+            with self._lock:
+                if self._entries.get(key, (0, None))[1] is future:
+                    del self._entries[key]  # a failure is not kept
+            future.set_exception(exc)
+            raise
+        future.set_result(value)
+        return _copy(value)
+
+    def clear(self) -> None:
+        """Forget every read (the next asks go to the source)."""
+        with self._lock:
+            self._entries.clear()
+
+
+def _copy(value: Any) -> Any:
+    """Each caller gets its own frame or list: a page that adds a column must not change the cache."""
+    return value.copy() if hasattr(value, "copy") else value
