@@ -208,6 +208,19 @@ def _ask(question: str, view: View, page: str) -> None:
     _rerun_panel()
 
 
+def _index_state(view: View) -> None:
+    """Where the runbook index stands: loading in the background, ready, or why not."""
+    from services.knowledge.warmup import State
+
+    warm = data.warm_index(view.settings)
+    if warm.state is State.LOADING:
+        st.caption(view.t("chat.index_loading"))
+    elif warm.state is State.FAILED:
+        st.warning(view.t("chat.index_failed", error=warm.error))
+    else:
+        st.caption(view.t("chat.index_ready", documents=warm.documents))
+
+
 @st.fragment
 def render_chat(view: View, page: str) -> None:
     """The panel; `page` names the page for the assistant's context.
@@ -226,6 +239,7 @@ def render_chat(view: View, page: str) -> None:
             end=local_time(view.window.end, view.tz),
         )
     )
+    _index_state(view)
     clicked: str | None = None
     for i, name in enumerate(CHECKPOINTS):
         if st.button(view.t(f"chat.checkpoint.{name}.label"), key=f"checkpoint_{i}", width="stretch"):

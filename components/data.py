@@ -4,8 +4,7 @@ and investigations (Streamlit caches), the database, the runbook index and the r
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +20,9 @@ from services.sources.base import Filters, MetricSource, SourceError, SourceStat
 from services.sources.cache import CachingSource
 from services.sources.factory import make_source
 from services.timewindow import Window
+
+if TYPE_CHECKING:
+    from services.knowledge.warmup import IndexWarmup
 
 
 @st.cache_resource(show_spinner=False)
@@ -104,11 +106,15 @@ def alertmanager_silences(settings: SourceSettings) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def knowledge_index(settings: KnowledgeSettings, index_dir: str, generation: str | None = None) -> Any:
-    """The runbook index at `index_dir`, loaded once per process and generation (clear after a rebuild)."""
-    from services.knowledge import indexing
+def runbook_index(settings: Settings, generation: str | None) -> IndexWarmup:
+    """The configured runbook index, loaded (or, if there is none anywhere, built and published) on
+    a background thread: one per process and index generation, shared by every session."""
+    from services.knowledge import indexing  # FAISS and the encoder: off the first page's path
+    from services.knowledge.warmup import IndexWarmup
 
-    return indexing.load_index(settings, Path(index_dir))
+    return IndexWarmup(
+        lambda: indexing.load_or_build_index(settings.knowledge, settings.knowledge.index_dir, open_store(settings)[0])
+    )
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -126,26 +132,19 @@ def index_generation(settings: Settings) -> str | None:
     return indexing.sync_shared(store, directory, make_embedder(settings.knowledge).name)
 
 
+def warm_index(settings: Settings) -> IndexWarmup:
+    """The index of the current generation, its load started if it was not (every page calls this)."""
+    return runbook_index(settings, index_generation(settings))
+
+
 def assistant_index(settings: Settings, lang: Language) -> Any:
-    """The default index for the assistant, built on first use if there is none; None if it cannot be.
-
-    It is the Runbooks page's cached copy, so a rebuild there reaches the assistant too.
-    """
-    from services.knowledge import indexing
-    from services.knowledge.documents import KnowledgeError
-    from services.knowledge.index import KnowledgeIndex
-
-    directory = settings.knowledge.index_dir
-    try:
-        generation = index_generation(settings)
-        if not KnowledgeIndex.exists(directory):
-            indexing.load_or_build_index(settings.knowledge, directory, open_store(settings)[0])
-            index_generation.clear()
-            generation = index_generation(settings)
-        return knowledge_index(settings.knowledge, str(directory), generation)
-    except KnowledgeError as exc:
-        st.warning(text("data.runbooks_unavailable", lang, error=exc))
-        return None
+    """The assistant's runbook index, waiting for the background load if a question came first;
+    None (after saying why) if it cannot be had."""
+    warm = warm_index(settings)
+    index = warm.get(timeout=300)
+    if index is None:
+        st.warning(text("data.runbooks_unavailable", lang, error=warm.error or warm.state))
+    return index
 
 
 @st.cache_data(ttl=300, show_spinner=False)

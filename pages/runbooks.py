@@ -19,11 +19,10 @@ t = view.t
 st.title(t("runbooks.title"))
 index_dir = settings.knowledge.index_dir
 
-index = None
-try:
-    index = data.knowledge_index(settings.knowledge, str(index_dir), data.index_generation(settings))
-except KnowledgeError as exc:
-    st.warning(t("runbooks.no_index", error=exc), icon=":material/warning:")
+warm = data.warm_index(settings)
+index = warm.get(timeout=300)
+if index is None:
+    st.warning(t("runbooks.no_index", error=warm.error), icon=":material/warning:")
 
 search_tab, status_tab, quality_tab = st.tabs([t("runbooks.tab.search"), t("runbooks.tab.index"), t("runbooks.tab.quality")])
 
@@ -81,7 +80,7 @@ with status_tab:
         except PermissionDenied as exc:
             st.error(str(exc))
         else:
-            data.knowledge_index.clear()
+            data.runbook_index.clear()
             data.index_generation.clear()
             data.runbook_check.clear()
             bar.progress(1.0, text=t("runbooks.done"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from services.auth import Actor, Permission, require
 from services.config import KnowledgeSettings
 from services.knowledge import shared
-from services.knowledge.documents import Document, Root, Skipped, scan_all
+from services.knowledge.documents import Document, KnowledgeError, Root, Skipped, scan_all
 from services.knowledge.embedders import Embedder, make_embedder
 from services.knowledge.index import BuildReport, KnowledgeIndex, Progress, configured_roots, current_generation
 from services.knowledge.quality import Finding, check_document
@@ -81,8 +81,8 @@ def sync_shared(store: Store, directory: Path, embedder: str) -> str | None:
     that cannot be read leaves the local index in use, and says so in the log."""
     try:
         return shared.sync(store, directory, embedder)
-    except StorageError as exc:
-        log.warning("shared runbook index not checked, the local one stays in use: %s", exc)
+    except (StorageError, KnowledgeError, OSError) as exc:  # the load that follows says what it means
+        log.warning("shared runbook index not taken, the local one stays in use: %s", exc)
         return current_generation(directory)
 
 
