@@ -37,6 +37,7 @@ COMMANDS = {
     "route",
     "serve",
     "worker",
+    "health",
     "kb",
 }
 # What a checkout has and a wheel is not built from (the copy keeps pip's build/ and egg-info out of it).
