@@ -14,6 +14,7 @@ from components.identity import current_actor
 from components.state import View
 from services.assistant.actions import PAGE_FOR_ACTION, Action
 from services.assistant.answers import ModelAnswer, answer_offline, prepare, record
+from services.assistant.context import source_label
 from services.assistant.router import mentions_time
 from services.assistant.tools import Proposal, ToolCall, execute, review
 from services.auth import Permission, PermissionDenied
@@ -101,7 +102,8 @@ def _feedback(message: dict, index: int, question: str, view: View) -> None:
 
 def escalation_text(question: str, meta: dict, lang: Language) -> str:
     """The message to post to the on-call channel, in `lang`."""
-    sources = ", ".join(f"[{c['n']}] {c['source']}" for c in meta["citations"]) or text("chat.escalation.no_sources", lang)
+    sources = ", ".join(f"[{c['n']}] {source_label(c['source'], lang)}" for c in meta["citations"])
+    sources = sources or text("chat.escalation.no_sources", lang)
     return text(
         "chat.escalation.message",
         lang,
@@ -125,7 +127,7 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
         with st.expander(view.t("chat.sources", count=len(meta["citations"]))):
             for c in meta["citations"]:
                 st.markdown(
-                    f"**[{c['n']}]** {escape_markdown(c['source'])}"
+                    f"**[{c['n']}]** {escape_markdown(source_label(c['source'], view.lang))}"
                     + (f" — {escape_markdown(c['section'])}" if c["section"] else "")
                 )
     cost = f" · ~${meta['cost_usd']:.4f}" if meta["cost_usd"] is not None else ""
@@ -146,7 +148,7 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
         st.info(view.t("chat.proposed", tool=proposal["tool"]), icon=":material/pending_actions:")
         st.code(json.dumps(proposal["arguments"], ensure_ascii=False, indent=1), language="json")
         call = ToolCall(data.runtime(view), request_id=meta["request_id"])
-        shown, refused = review(Proposal(proposal["tool"], proposal["arguments"]), call)
+        shown, refused = review(Proposal(proposal["tool"], proposal["arguments"]), call, view.lang)
         if shown:
             st.caption(view.t("chat.preview", action=escape_markdown(shown)))
         for reason in refused:

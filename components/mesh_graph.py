@@ -45,12 +45,12 @@ def service_graph(view: View) -> None:
     st.graphviz_chart(to_dot(graph, focus, found.path if found else None), width="stretch")
     legend = " · ".join(f":{LEGEND[h]}[{view.t(f'mesh_graph.health.{h}')}]" for h in HEALTH_COLORS)
     st.caption(view.t("mesh_graph.legend", legend=legend))
-    for problem in graph.problems:
+    for problem in graph.problems_in(view.lang):
         st.caption(view.t("mesh_graph.note", note=escape_markdown(problem)))
     if found is None:
         return
     if not found.found:
-        st.info(escape_markdown("; ".join(found.notes)))
+        st.info(escape_markdown("; ".join(found.notes_in(view.lang))))
         return
     if found.healthy:
         st.success(view.t("mesh_graph.healthy", service=escape_markdown(found.service)))
@@ -61,14 +61,16 @@ def service_graph(view: View) -> None:
                 "mesh_graph.likely_cause",
                 confidence=view.t(f"mesh_graph.confidence.{found.confidence}"),
                 service=escape_markdown(cause.service),
-                evidence=escape_markdown(cause.evidence),
+                evidence=escape_markdown(cause.evidence_in(view.lang)),
                 path=escape_markdown(" → ".join(found.path)),
             )
         )
-        for step in found.steps:
+        for step in found.steps_in(view.lang):
             st.markdown(f"- {escape_markdown(step)}")
     if found.symptoms:
         symptoms = localize(pd.DataFrame([s.to_dict() for s in found.symptoms]), view.tz, ["start", "end"])
+        symptoms["kind"] = [view.t(f"investigation.symptom.{kind}") for kind in symptoms["kind"]]
+        symptoms["seen_by"] = [view.t(f"investigation.seen_by.{who}") for who in symptoms["seen_by"]]
         st.dataframe(symptoms, hide_index=True, column_config=headers(view, symptoms.columns))
     if found.alerts:
         alerts = ", ".join(f"{a['alertname']} ({a['severity']})" for a in found.alerts)

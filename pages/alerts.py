@@ -41,6 +41,7 @@ with panel(view, t("alerts.history")):
         if names:
             shown = shown[shown["alertname"].isin(names)]
         alerts = analyse_alerts(shown, view.window, view.settings.alerts)
+        flapping, likely_false = alerts.hinted(view.lang)  # the tuning hints in the reader's language
 
         st.plotly_chart(alert_timeline(shown, view.window, view.tz, group, lang=view.lang), key="alerts_timeline")
 
@@ -63,7 +64,7 @@ with panel(view, t("alerts.history")):
             else:
                 columns = [*DESCRIBE, "transitions", "hint"]
                 st.dataframe(
-                    alerts.flapping[columns],
+                    flapping[columns],
                     hide_index=True,
                     column_config=headers(view, columns, hint=st.column_config.TextColumn(width="large")),
                 )
@@ -81,7 +82,7 @@ with panel(view, t("alerts.history")):
             else:
                 columns = [*DESCRIBE, "count", "hint"]
                 st.dataframe(
-                    alerts.likely_false[columns],
+                    likely_false[columns],
                     hide_index=True,
                     column_config=headers(view, columns, hint=st.column_config.TextColumn(width="large")),
                 )

@@ -8,6 +8,7 @@ from components.format import headers
 from components.highlight import marked_passage
 from components.state import current_view
 from services.auth import Permission, PermissionDenied
+from services.i18n import Language, catalogue
 from services.knowledge import indexing
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ChatModel, ModelError
@@ -71,7 +72,9 @@ with status_tab:
         bar = st.progress(0.0, text=t("runbooks.reading"))
 
         def show_progress(done: int, total: int, what: str) -> None:
-            bar.progress(done / max(total, 1), text=t("runbooks.progress", step=what, done=done, total=total))
+            # The index names its steps by code ("embedding"); one the catalogue lacks is shown as it is.
+            step = t(f"index_step.{what}") if f"index_step.{what}" in catalogue().texts[Language.EN] else what
+            bar.progress(done / max(total, 1), text=t("runbooks.progress", step=step, done=done, total=total))
 
         try:
             _, report = indexing.rebuild_index(actor, settings.knowledge, data.runtime(view).store, progress=show_progress)
@@ -103,7 +106,12 @@ with quality_tab:
     else:
         st.caption(t("runbooks.quality_caption", runbooks=len(documents), findings=len(findings)))
         if findings:
-            table = pd.DataFrame([f.__dict__ for f in findings])
+            table = pd.DataFrame(
+                [
+                    {"source": f.source, "problem": f.problem_in(view.lang), "suggestion": f.suggestion_in(view.lang)}
+                    for f in findings
+                ]
+            )
             st.dataframe(
                 table,
                 hide_index=True,

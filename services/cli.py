@@ -206,7 +206,7 @@ def _kb(args: argparse.Namespace, settings: Settings) -> int:
                 json.dumps(
                     {
                         "documents": len(documents),
-                        "findings": [f.__dict__ for f in findings],
+                        "findings": [f.to_dict() for f in findings],
                         "skipped": [s.__dict__ for s in skipped],
                     },
                     ensure_ascii=False,

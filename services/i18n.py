@@ -119,7 +119,8 @@ class Message:
         return cls(key, tuple(params.items()))
 
     def text(self, lang: Language) -> str:
-        return text(self.key, lang, **dict(self.params))
+        """The text in `lang`; a parameter that is itself a Message is put in `lang` too."""
+        return text(self.key, lang, **{k: v.text(lang) if isinstance(v, Message) else v for k, v in self.params})
 
     def __str__(self) -> str:
         return self.text(Language.EN)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from services.assistant.context import PANEL_LABELS
 from services.config import SourceSettings
 from services.i18n import Catalogue, Language, catalogue, placeholders
 from services.reports import export
@@ -22,6 +23,7 @@ from services.sources.demo import DemoSource
 from services.storage import Store
 from services.timewindow import Window, iso
 from tests.conftest import ANCHOR, runtime_for
+from tests.fake_openai import fake_openai
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -38,6 +40,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 # Widgets whose options are not the dashboard's texts: data (runbook titles, prompt names), and the
 # languages, each named in itself so that anyone finds their own.
 OWN_OPTIONS = {"kb_review_doc", "prompt_name", "language"}
+# Table columns whose cells are the dashboard's own prose (tuning hints, runbook findings, who saw a
+# symptom), not data: the checker reads their cells too.
+PROSE_COLUMNS = {"hint", "problem", "suggestion", "seen_by"}
 
 
 @pytest.fixture(autouse=True)
@@ -104,6 +109,9 @@ def shown_texts(at: AppTest) -> list[tuple[str, str]]:
             config = json.loads(node.proto.columns or "{}")
             for column in node.value.columns:
                 add("dataframe header", (config.get(str(column)) or {}).get("label") or str(column))
+                if column in PROSE_COLUMNS:
+                    for cell in node.value[column]:
+                        add(f"dataframe {column}", cell)
         if kind == "plotly_chart":
             layout = json.loads(node.proto.spec).get("layout", {})
             for axis in ("xaxis", "yaxis"):
@@ -260,13 +268,89 @@ def test_the_chat_panel_in_korean_with_an_answer_feedback_and_an_escalation():
 
 
 def cited(at: AppTest) -> tuple[str, ...]:
-    """The answers' sources: runbook files and sections, and the facts the assistant read (its own labels)."""
+    """The answers' runbook sources: files and sections (the panels of facts the assistant read are
+    the dashboard's own labels, and must be in Korean)."""
     return tuple(
         part
         for m in at.session_state["chat"]
         for c in m.get("meta", {}).get("citations", [])
+        if c["source"] not in PANEL_LABELS
         for part in (c["source"], c["section"] or "")
     )
+
+
+def sources_list(at: AppTest) -> list[str]:
+    """The lines of the "Sources (n)" expanders."""
+    return [m.value for e in at.expander if e.label.startswith("출처") for m in e.markdown]
+
+
+# --- the prose the services write ----------------------------------------------------------------
+
+
+def test_alert_tuning_hints_in_korean():
+    at = korean_app("alerts", "Last 24 hours")
+    hints = [value for where, value in shown_texts(at) if where == "dataframe hint"]
+    assert any("keep_firing_for" in h for h in hints) and any("`for:`" in h for h in hints), hints
+    assert all("히스테리시스" in h or "저절로 해소" in h for h in hints)
+    assert untranslated(at) == []
+
+
+@pytest.mark.parametrize(
+    # The crash-looping service (its own errors), and one whose walk goes down its dependencies.
+    ("service", "steps"),
+    [("recommendation", False), ("checkout", True)],
+)
+def test_an_investigation_on_the_mesh_page_in_korean(service, steps):
+    at = korean_app("mesh", "Last 6 hours")
+    label = next(o for o in at.selectbox(key="graph_service").options if o.endswith(f"/{service}"))
+    at.selectbox(key="graph_service").select(label).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(e.value.startswith("**추정 원인**") for e in at.error)
+    assert any(m.value.startswith("- ") for m in at.markdown) is steps
+    assert untranslated(at) == []
+
+
+def test_runbook_findings_in_korean():
+    at = korean_app("runbooks")
+    findings = [value for where, value in shown_texts(at) if where in ("dataframe problem", "dataframe suggestion")]
+    assert findings  # the bundled runbooks have findings to show
+    assert untranslated(at) == []
+
+
+def test_the_index_steps_are_in_the_catalogue():
+    """The index reports its steps by code (services/knowledge/index.py); the Runbooks page shows them."""
+    source = (ROOT / "services" / "knowledge" / "index.py").read_text(encoding="utf-8")
+    steps = set(re.findall(r"""progress\([^\n]*,\s*"([a-z_]+)"\)""", source))
+    assert steps == {"embedding"}
+    for step in steps:
+        assert catalogue().text(f"index_step.{step}", Language.KO) != catalogue().text(f"index_step.{step}", Language.EN)
+
+
+def test_a_proposed_silence_and_the_sources_in_korean(monkeypatch, alertmanager_url):
+    monkeypatch.setenv("ALERTMANAGER_URL", alertmanager_url)
+    with fake_openai() as fake:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+        call = {
+            "name": "create_silence",
+            "arguments": {"matchers": {"alertname": "KubePodCrashLooping"}, "duration_minutes": 30, "comment": "롤백 중"},
+        }
+        fake.script = [{"content": "no JSON here"}, {"tool_calls": [call]}, {"content": "30분 사일런스를 제안했습니다 [1]."}]
+        at = korean_app()
+        at.chat_input(key="chat_input").set_value("크래시 루프 얼럿을 30분 동안 사일런스해줘").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(c.value.startswith("작업 내용: 지금 발생 중인 얼럿") for c in at.caption), [c.value for c in at.caption]
+    assert untranslated(at, cited(at)) == []
+
+
+def test_the_sources_list_names_the_panels_in_korean():
+    at = korean_app()
+    at.chat_input(key="chat_input").set_value("지금 뭐가 울리고 있어?").run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = sources_list(at)
+    assert any("얼럿: 범위 끝 시점에 발생 중" in line for line in shown), shown
+    assert not any(label in line for line in shown for label in PANEL_LABELS)
+    assert untranslated(at, cited(at)) == []
 
 
 def test_checkpoint_questions_are_asked_in_the_ui_language():

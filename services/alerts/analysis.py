@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from services.config import AlertSettings
+from services.i18n import Language, Message
 from services.sources.frames import interval_frame
 from services.timewindow import Window
 
@@ -39,6 +40,7 @@ _DESCRIBE = ["alertname", "labels", "labels_key", "severity", "cluster", "namesp
 _DESCRIBED = ["labels", "severity", "cluster", "namespace", "service"]  # read from the alert's first row
 _FLAP_COLUMNS = _DESCRIBE + ["transitions", "firings", "median_minutes", "hint"]
 _FALSE_COLUMNS = _DESCRIBE + ["count", "median_minutes", "hint"]
+HINTS = "hint_messages"  # the attrs key of the flapping and likely-false frames: their hints as messages
 _OFFENDER_COLUMNS = _DESCRIBE + ["firings", "firing_minutes", "last_start", "ongoing"]
 _OFFENDER_DTYPES = {  # of the columns that are not text
     "labels": "object",
@@ -364,19 +366,38 @@ def _flapping(columns: _Intervals, stats: list[_Stats], min_transitions: int) ->
         "transitions": [s.transitions for s in flaps],
         "firings": [s.firings for s in flaps],
         "median_minutes": [s.median_minutes for s in flaps],
-        "hint": [_flap_hint(s) for s in flaps],
     }
-    return pd.DataFrame(table)  # the columns of _FLAP_COLUMNS, in order
+    return _with_hints(table, [_flap_hint(s) for s in flaps])  # the columns of _FLAP_COLUMNS, in order
 
 
-def _flap_hint(stats: _Stats) -> str:
+def _with_hints(table: dict[str, list], hints: list[Message]) -> pd.DataFrame:
+    """The table with its "hint" column in English (what the CLI, reports and the model read); the
+    messages stay in the frame's attrs for a page to show them in the reader's language (AlertView.hinted)."""
+    frame = pd.DataFrame({**table, "hint": [hint.text(Language.EN) for hint in hints]})
+    frame.attrs[HINTS] = hints
+    return frame
+
+
+def _flap_hint(stats: _Stats) -> Message:
     gap, median = stats.median_gap_minutes, stats.median_minutes
     keep = _round_up_minutes(gap * 1.5 if not math.isnan(gap) else median * 2, 5)
-    return (
-        f"{stats.transitions} rapid state changes ({stats.firings} firings of about "
-        f"{_minutes_text(median)}, {_minutes_text(gap) if not math.isnan(gap) else '?'} apart): "
-        f"add hysteresis with `keep_firing_for: {keep}m` on the rule, or resolve below a lower "
-        f"threshold than the one that fires; if the signal is noisy, compute it over a longer range."
+    return Message.of(
+        "alert_hint.flapping",
+        transitions=stats.transitions,
+        firings=stats.firings,
+        duration=_minutes_text(median),
+        gap=_minutes_text(gap) if not math.isnan(gap) else "?",
+        keep=keep,
+    )
+
+
+def _false_hint(short: list[float], median: float) -> Message:
+    return Message.of(
+        "alert_hint.likely_false",
+        count=len(short),
+        duration=_minutes_text(median),
+        longest=_minutes_text(max(short)),
+        wait=_round_up_minutes(max(short) * 2, 5),
     )
 
 
@@ -402,14 +423,9 @@ def _likely_false(columns: _Intervals, stats: list[_Stats], max_minutes: float, 
         **_described(columns, [s for s, _ in found]),
         "count": [len(short) for _, short in found],
         "median_minutes": medians,
-        "hint": [
-            f"{len(short)} firings of {_minutes_text(median)} (longest {_minutes_text(max(short))}) "
-            f"that resolved by themselves: raise `for:` to {_round_up_minutes(max(short) * 2, 5)}m so "
-            f"blips this short never notify, or evaluate over a longer range (e.g. [10m] instead of [1m])."
-            for (_, short), median in zip(found, medians, strict=True)
-        ],
     }
-    return pd.DataFrame(table)  # the columns of _FALSE_COLUMNS, in order
+    hints = [_false_hint(short, median) for (_, short), median in zip(found, medians, strict=True)]
+    return _with_hints(table, hints)  # the columns of _FALSE_COLUMNS, in order
 
 
 def top_offenders(intervals: pd.DataFrame, window: Window, limit: int = 10) -> pd.DataFrame:
@@ -510,6 +526,19 @@ class AlertView:
     flapping: pd.DataFrame
     likely_false: pd.DataFrame
     offenders: pd.DataFrame
+
+    def hinted(self, lang: Language) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The flapping and likely-false tables with their hints in `lang` (the frames themselves keep English)."""
+        return _hinted(self.flapping, lang), _hinted(self.likely_false, lang)
+
+
+def _hinted(table: pd.DataFrame, lang: Language) -> pd.DataFrame:
+    hints = table.attrs.get(HINTS, [])
+    shown = table.copy(deep=False)
+    shown.attrs = {}  # for the page: Streamlit serialises attrs, and messages are not JSON
+    if lang is not Language.EN and len(hints) == len(table):
+        shown["hint"] = [hint.text(lang) for hint in hints]
+    return shown
 
 
 def analyse_alerts(intervals: pd.DataFrame, window: Window, settings: AlertSettings) -> AlertView:

@@ -25,6 +25,7 @@ from services.alerts.analysis import (
 from services.assistant import entities
 from services.assistant.actions import Action
 from services.config import Settings
+from services.i18n import Language, text
 from services.knowledge.index import Hit, KnowledgeIndex
 from services.mesh.incidents import Incident, format_peak, incident_records, incidents
 from services.mesh.investigate import Investigation, investigate
@@ -110,6 +111,20 @@ PANEL_LATENCY = "Mesh: worst p99 latency"
 PANEL_ERRORS = "Mesh: worst 5xx ratio"
 PANEL_INCIDENTS = "Mesh: incidents"
 PANEL_INVESTIGATION = "Investigation"
+# The panels' ids above are what the model and the answers cite; these are their labels on screen.
+PANEL_LABELS = {
+    PANEL_FIRING: "source_panel.firing",
+    PANEL_FLAPPING: "source_panel.flapping",
+    PANEL_LATENCY: "source_panel.latency",
+    PANEL_ERRORS: "source_panel.errors",
+    PANEL_INCIDENTS: "source_panel.incidents",
+    PANEL_INVESTIGATION: "source_panel.investigation",
+}
+
+
+def source_label(source: str, lang: Language) -> str:
+    """A citation's source as the reader sees it: a panel's label in `lang`, a runbook's file as it is."""
+    return text(PANEL_LABELS[source], lang) if source in PANEL_LABELS else source
 
 
 def investigation_text(found: Investigation, tz: ZoneInfo) -> str:

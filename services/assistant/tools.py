@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.assistant.actions import Action
 from services.auth import PermissionDenied, require_real_systems
+from services.i18n import Language, Message
 from services.integrations.slack import post
 from services.llm.audit import record_call
 from services.sources.base import Filters, SourceError
@@ -52,7 +53,7 @@ class Tool:
     run: Callable[[ToolCall, dict[str, Any]], str]
     side_effect: bool = False
     # For side effects: what it would do (shown before Confirm) and why it may not be done (enforced).
-    preview: Callable[[ToolCall, dict[str, Any]], str] | None = None
+    preview: Callable[[ToolCall, dict[str, Any]], Message] | None = None  # what it would do, for the reader
     refusals: Callable[[ToolCall, dict[str, Any]], list[str]] | None = None
 
     def schema(self) -> dict[str, Any]:
@@ -193,15 +194,18 @@ def _silence_refusals(call: ToolCall, args: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _silence_preview(call: ToolCall, args: dict[str, Any]) -> str:
+def _silence_preview(call: ToolCall, args: dict[str, Any]) -> Message:
     alerts = _silence_matches(call, args)
     shown = [
         f"{a.get('labels', {}).get('alertname', '?')} "
         f"({', '.join(f'{k}={v}' for k, v in sorted(a.get('labels', {}).items()) if k != 'alertname')})"
         for a in alerts[:10]
     ]
-    more = f" and {len(alerts) - 10} more" if len(alerts) > 10 else ""
-    return f"silences {len(alerts)} alert(s) firing now" + (": " + "; ".join(shown) + more if shown else "")
+    if not shown:
+        return Message.of("tool_preview.silence", count=len(alerts))
+    if len(alerts) > 10:
+        return Message.of("tool_preview.silence_more", count=len(alerts), alerts="; ".join(shown), more=len(alerts) - 10)
+    return Message.of("tool_preview.silence_listed", count=len(alerts), alerts="; ".join(shown))
 
 
 def _create_silence(call: ToolCall, args: dict[str, Any]) -> str:
@@ -284,8 +288,8 @@ class ActionRefused(SourceError):
     """A confirmed side effect is outside the configured limits; nothing was done."""
 
 
-def review(proposal: Proposal, call: ToolCall) -> tuple[str, list[str]]:
-    """What a proposal would do and why it may not be done, for the engineer to see before Confirm."""
+def review(proposal: Proposal, call: ToolCall, lang: Language = Language.EN) -> tuple[str, list[str]]:
+    """What a proposal would do (in `lang`) and why it may not be done, for the engineer to see before Confirm."""
     tool = TOOLS.get(proposal.tool)
     if tool is None or not tool.side_effect:
         return "", [f"unknown action {proposal.tool}"]
@@ -295,7 +299,7 @@ def review(proposal: Proposal, call: ToolCall) -> tuple[str, list[str]]:
         return "", [str(exc)]
     try:
         refused = tool.refusals(call, proposal.arguments) if tool.refusals else []
-        shown = tool.preview(call, proposal.arguments) if tool.preview and not refused else ""
+        shown = tool.preview(call, proposal.arguments).text(lang) if tool.preview and not refused else ""
     except SourceError as exc:
         return "", [str(exc)]
     return shown, refused

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.i18n import Language, Message
 from services.knowledge.chunks import sections as heading_sections
 from services.knowledge.documents import Document
 
@@ -18,8 +19,24 @@ _COMMAND = re.compile(r"`[^`]+`|^\s*```|^\s*\$ ", re.MULTILINE)
 @dataclass(frozen=True)
 class Finding:
     source: str
-    problem: str
+    problem: str  # English: what the CLI prints
     suggestion: str
+    problem_message: Message | None = field(default=None, compare=False)  # the same, for the reader's language
+    suggestion_message: Message | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, source: str, problem: Message, suggestion: Message) -> Finding:
+        return cls(source, problem.text(Language.EN), suggestion.text(Language.EN), problem, suggestion)
+
+    def to_dict(self) -> dict[str, str]:
+        """The finding in English, as `oncall kb check --json` prints it."""
+        return {"source": self.source, "problem": self.problem, "suggestion": self.suggestion}
+
+    def problem_in(self, lang: Language) -> str:
+        return self.problem_message.text(lang) if self.problem_message else self.problem
+
+    def suggestion_in(self, lang: Language) -> str:
+        return self.suggestion_message.text(lang) if self.suggestion_message else self.suggestion
 
 
 def check_document(doc: Document) -> list[Finding]:
@@ -30,24 +47,30 @@ def check_document(doc: Document) -> list[Finding]:
             sections.setdefault(path[-1].strip().lower(), text)
     for name in REQUIRED:
         if name.lower() not in sections:
-            found.append(Finding(doc.source, f"no {name} section", f"add '## {name}' ({_PURPOSE[name]})"))
+            found.append(
+                Finding.of(
+                    doc.source,
+                    Message.of("quality.no_section", section=name),
+                    Message.of("quality.add_section", section=name, purpose=Message.of(f"quality.purpose.{name}")),
+                )
+            )
         elif len(sections[name.lower()].strip()) < 10:
-            found.append(Finding(doc.source, f"{name} section is empty", f"write the {name} section ({_PURPOSE[name]})"))
+            found.append(
+                Finding.of(
+                    doc.source,
+                    Message.of("quality.empty_section", section=name),
+                    Message.of("quality.write_section", section=name, purpose=Message.of(f"quality.purpose.{name}")),
+                )
+            )
     diagnosis = sections.get("diagnosis", "")
     if diagnosis.strip() and not _COMMAND.search(diagnosis):
-        found.append(
-            Finding(
-                doc.source,
-                "Diagnosis has no PromQL or commands",
-                "add the PromQL query or kubectl command that confirms the cause, in backticks",
-            )
-        )
+        found.append(Finding.of(doc.source, Message.of("quality.no_commands"), Message.of("quality.add_commands")))
     if len(doc.body.strip()) < SHORT_PAGE_CHARS:
         found.append(
-            Finding(
+            Finding.of(
                 doc.source,
-                f"very short page ({len(doc.body.strip())} characters)",
-                "describe what the alert means, who is affected and the first steps to take",
+                Message.of("quality.short_page", chars=len(doc.body.strip())),
+                Message.of("quality.describe_page"),
             )
         )
     for target in _LINK.findall(doc.body):
@@ -55,13 +78,5 @@ def check_document(doc: Document) -> list[Finding]:
             continue  # absolute URL, anchor, or site-absolute path
         local = (Path(doc.root) / doc.path).parent / target.split("#", 1)[0]
         if not local.exists():
-            found.append(Finding(doc.source, f"broken relative link {target}", "fix the path or link to the page's URL"))
+            found.append(Finding.of(doc.source, Message.of("quality.broken_link", target=target), Message.of("quality.fix_link")))
     return found
-
-
-_PURPOSE = {
-    "Meaning": "what the alert says is happening",
-    "Impact": "who or what is affected, and how badly",
-    "Diagnosis": "how to confirm the cause, with the PromQL and commands to run",
-    "Mitigation": "the steps that stop the impact",
-}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from services.i18n import Language, Message
 from services.sources.base import EDGE_KEYS, Filters, MetricSource, Reporter, SourceError
 from services.sources.reads import run_all
 from services.timewindow import Window
@@ -89,6 +90,16 @@ class ServiceGraph:
     nodes: dict[ServiceKey, dict[str, float]]  # service -> rps, p99, ratio_5xx (destination view)
     reporters: list[Reporter]
     problems: list[str] = field(default_factory=list)  # parts that could not be read
+    problem_messages: list[Message] = field(default_factory=list)  # `problems` as messages, for the reader's language
+
+    def notes(self) -> list[Message]:
+        """The problems as messages (English `problems` are what the model and the CLI read)."""
+        if len(self.problem_messages) == len(self.problems):
+            return list(self.problem_messages)
+        return [Message.of("graph_note.verbatim", note=problem) for problem in self.problems]
+
+    def problems_in(self, lang: Language) -> list[str]:
+        return [note.text(lang) for note in self.notes()]
 
     def find(self, service: str, namespace: str | None = None, cluster: str | None = None) -> list[ServiceKey]:
         """The services with that name (and namespace, cluster), matched without case."""
@@ -156,11 +167,11 @@ def _records(frame: pd.DataFrame) -> Iterable[dict]:
 
 def build_graph(source: MetricSource, window: Window, filters: Filters = Filters()) -> ServiceGraph:
     """The graph of `window`: edge and service summaries from both reporters, flags from the caller's view."""
-    problems: list[str] = []
+    problems: list[Message] = []
     try:
         reporters = source.mesh_reporters()
     except SourceError as exc:
-        reporters, problems = ["destination"], [f"reporters: {exc}"]
+        reporters, problems = ["destination"], [Message.of("graph_note.reporters", error=str(exc))]
     caller_view: Reporter = "source" if "source" in reporters else "destination"
 
     def attempt(name: str, job):
@@ -168,7 +179,7 @@ def build_graph(source: MetricSource, window: Window, filters: Filters = Filters
             try:
                 return job()
             except SourceError as exc:
-                problems.append(f"{name}: {exc}")
+                problems.append(Message.of(f"graph_note.{name.replace(' ', '_')}", error=str(exc)))
                 return None
 
         return run
@@ -220,5 +231,6 @@ def build_graph(source: MetricSource, window: Window, filters: Filters = Filters
     for e in edges.values():
         nodes.setdefault(e.destination, {"rps": e.rps})
     if len(reporters) == 1 and not problems:
-        problems.append(f"the mesh reports from one side only ({reporters[0]}): errors the caller's sidecar made are not visible")
-    return ServiceGraph(window, list(edges.values()), nodes, reporters, problems)
+        problems.append(Message.of("graph_note.one_side", reporter=reporters[0]))
+    english = [problem.text(Language.EN) for problem in problems]
+    return ServiceGraph(window, list(edges.values()), nodes, reporters, english, problems)

@@ -10,11 +10,13 @@ dependency moves the walk there, and errors with neither are the service's own.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pandas as pd
 
+from services.i18n import Language, Message
 from services.mesh.graph import FLAG_BLAME, PROXY_FLAGS, GraphEdge, ServiceGraph, ServiceKey, build_graph, node_name
 from services.mesh.incidents import ERROR_RATIO_LIMIT, LATENCY_FACTOR, LATENCY_FLOOR_MS, excursions
 from services.sources.base import Filters, MetricSource, Reporter, SourceError
@@ -23,6 +25,7 @@ from services.timewindow import Window, auto_step, iso
 
 DEPENDENCY_FACTOR = 2.0  # a dependency whose p99 rose this much over the symptom explains it (in part)
 HIGH_CONFIDENCE_FACTOR = 5.0
+_NOTING = threading.Lock()
 INVESTIGATION_POINTS = 720  # points per series at most; the step is never under a minute
 
 
@@ -65,6 +68,11 @@ class Cause:
     caller: str = ""  # for a connection pool: the workload whose sidecar holds it
     before: float = float("nan")  # its own measure before (ms or ratio) ...
     peak: float = float("nan")  # ... and at its worst
+    evidence_parts: tuple[Message, ...] = ()  # `evidence` as messages, for the reader's language
+
+    def evidence_in(self, lang: Language) -> str:
+        """The evidence in `lang` (`evidence`, the English one, is what the model and the CLI read)."""
+        return prose(self.evidence_parts, lang) if self.evidence_parts else self.evidence
 
     def to_dict(self) -> dict:
         return {
@@ -97,6 +105,20 @@ class Investigation:
     reporters: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     summary: dict[str, float] = field(default_factory=dict)  # the service over the window: rps, p99, ratio_5xx
+    step_messages: list[Message] = field(default_factory=list)  # `steps` and `notes` as messages
+    note_messages: list[Message] = field(default_factory=list)
+
+    def steps_in(self, lang: Language) -> list[str]:
+        """The steps in `lang` (`steps` keep English: the model, the CLI and the answers read them)."""
+        return _shown(self.steps, self.step_messages, lang)
+
+    def notes_in(self, lang: Language) -> list[str]:
+        return _shown(self.notes, self.note_messages, lang)
+
+    def note(self, message: Message) -> None:
+        with _NOTING:  # the reads run on threads: both lists in the same order
+            self.notes.append(message.text(Language.EN))
+            self.note_messages.append(message)
 
     @property
     def healthy(self) -> bool:
@@ -122,6 +144,21 @@ class Investigation:
             "reporters": self.reporters,
             "notes": self.notes,
         }
+
+
+def prose(parts: tuple[Message, ...], lang: Language) -> str:
+    """A sentence made of messages, each in `lang`."""
+    return "".join(part.text(lang) for part in parts)
+
+
+def _shown(english: list[str], messages: list[Message], lang: Language) -> list[str]:
+    if lang is Language.EN or len(messages) != len(english):
+        return english
+    return [m.text(lang) for m in messages]
+
+
+def _step(steps: list[Message], key: str, **params: object) -> None:
+    steps.append(Message.of(key, **params))
 
 
 def _rounded(value: float) -> float | None:
@@ -197,8 +234,9 @@ def _edge_row(edge: GraphEdge) -> dict:
 
 def _walk_latency(
     graph: ServiceGraph, series: _Series, key: ServiceKey, symptom: Symptom
-) -> tuple[list[ServiceKey], list[str], Cause]:
-    path, steps = [key], []
+) -> tuple[list[ServiceKey], list[Message], Cause]:
+    path: list[ServiceKey] = [key]
+    steps: list[Message] = []
     current = key
     while True:
         options = []
@@ -212,7 +250,15 @@ def _walk_latency(
         if not options:
             break
         ratio, dep, peak, baseline, _began = max(options, key=lambda o: o[0])
-        steps.append(f"{current.service} waits for {dep.service}: its p99 rose {ratio:.1f}x ({_ms(baseline)} to {_ms(peak)})")
+        _step(
+            steps,
+            "investigation.waits_for",
+            service=current.service,
+            dependency=dep.service,
+            ratio=f"{ratio:.1f}",
+            before=_ms(baseline),
+            peak=_ms(peak),
+        )
         path.append(dep)
         current = dep
     peak, baseline, began = _change(series.of(series.latency, current), "p99", symptom.start, symptom.end)
@@ -220,13 +266,13 @@ def _walk_latency(
         peak, baseline = symptom.peak, symptom.baseline
         began = began or symptom.start
     ratio = peak / baseline if baseline > 0 else float("nan")
-    evidence = (
-        f"{current.service}'s own p99 rose from {_ms(baseline)} to {_ms(peak)}"
-        + (f" ({ratio:.0f}x)" if ratio == ratio else "")
-        + (f" at {iso(began)}" if began else "")
-        + ("; none of its dependencies slowed down with it" if graph.dependencies(current) else "")
-    )
+    parts = [Message.of("investigation.latency_own", service=current.service, before=_ms(baseline), peak=_ms(peak))]
+    parts += [Message.of("investigation.latency_ratio", ratio=f"{ratio:.0f}")] if ratio == ratio else []
+    parts += [Message.of("investigation.latency_at", since=iso(began))] if began else []
+    parts += [Message.of("investigation.latency_alone")] if graph.dependencies(current) else []
+    evidence = prose(tuple(parts), Language.EN)
     cause = Cause(current.service, current.namespace, current.cluster, "latency", evidence, [], ratio, began)
+    cause.evidence_parts = tuple(parts)
     cause.before, cause.peak = baseline, peak
     return path, steps, cause
 
@@ -272,38 +318,51 @@ def _pool_cause(edge: GraphEdge, by_flag: dict[str, float], share: float, sympto
     top = flags[0]
     blame = FLAG_BLAME.get(top, "destination")
     caller = node_name(edge)
-    what = PROXY_FLAGS.get(top, f"Envoy flag {top}")
-    if blame == "connection_pool":
-        subject = f"the connection pool from {caller} to {edge.service} (circuit breaker on {caller}'s sidecar)"
-        kind = "connection_pool"
-    elif blame == "routing":
-        subject, kind = f"{caller}'s routes to {edge.service}", "routing"
-    elif blame == "caller":
-        subject, kind = f"{caller}", "caller"
-    else:
-        subject, kind = f"{edge.service} as {caller} reaches it", "unreachable"
-    evidence = (
-        f"{share:.0%} of {caller}'s calls to {edge.service} failed with 503 {','.join(flags)} from {iso(symptom.start)}: "
-        f"{what}; these requests never reached {edge.service} — the cause is {subject}"
+    what = Message.of(f"investigation.flag.{top}") if top in PROXY_FLAGS else Message.of("investigation.flag.unknown", flag=top)
+    kind = blame if blame in ("connection_pool", "routing", "caller") else "unreachable"
+    parts = (
+        Message.of(
+            "investigation.pool_head",
+            share=f"{share:.0%}",
+            caller=caller,
+            service=edge.service,
+            flags=",".join(flags),
+            since=iso(symptom.start),
+        ),
+        what,
+        Message.of("investigation.pool_tail", service=edge.service),
+        Message.of(f"investigation.subject.{kind}", caller=caller, service=edge.service),
     )
-    return Cause(edge.service, edge.namespace, edge.cluster, kind, evidence, flags, share, symptom.start, caller)
+    cause = Cause(
+        edge.service, edge.namespace, edge.cluster, kind, prose(parts, Language.EN), flags, share, symptom.start, caller
+    )
+    cause.evidence_parts = parts
+    return cause
 
 
 def _walk_errors(
     source: MetricSource, graph: ServiceGraph, series: _Series, key: ServiceKey, symptom: Symptom, step: int
-) -> tuple[list[ServiceKey], list[str], Cause]:
+) -> tuple[list[ServiceKey], list[Message], Cause]:
     names = {e.service for k in graph.neighbourhood(key) for e in graph.dependencies(k)} | {key.service}
     flags = _flags_during(source, graph, symptom, step, names)
     if symptom.seen_by == "callers":  # the service answered fine: its callers' sidecars refused or failed
         blamed = _proxy_blame(graph.callers(key), flags)
         if blamed:
             return [key], [], _pool_cause(*blamed, symptom)
-    path, steps, current = [key], [], key
+    path: list[ServiceKey] = [key]
+    steps: list[Message] = []
+    current = key
     while True:
         blamed = _proxy_blame(graph.dependencies(current), flags)
         if blamed:
             edge = blamed[0]
-            steps.append(f"{current.service}'s calls to {edge.service} failed in its own sidecar ({','.join(sorted(blamed[1]))})")
+            _step(
+                steps,
+                "investigation.sidecar_failed",
+                service=current.service,
+                dependency=edge.service,
+                flags=",".join(sorted(blamed[1])),
+            )
             path.append(edge.destination)
             return path, steps, _pool_cause(*blamed, symptom)
         failing = []
@@ -317,19 +376,39 @@ def _walk_errors(
         if not failing:
             break
         peak, dep, baseline = max(failing, key=lambda f: f[0])
-        steps.append(f"{current.service} calls {dep.service}, which answered {peak:.1%} 5xx (baseline {baseline:.2%})")
+        _step(
+            steps,
+            "investigation.calls_failing",
+            service=current.service,
+            dependency=dep.service,
+            peak=f"{peak:.1%}",
+            baseline=f"{baseline:.2%}",
+        )
         path.append(dep)
         current = dep
     peak, baseline, began = _change(series.of(series.traffic, current), "ratio_5xx", symptom.start, symptom.end)
     if current == key:
         peak, baseline, began = symptom.peak, symptom.baseline, symptom.start
     served = _served_flags(_flags_during(source, graph, symptom, step, {current.service}, server=True), current)
-    kind = "application errors (flag -)" if served[:1] == ["-"] else f"5xx its own sidecar flagged {','.join(served)}"
-    evidence = (
-        f"{current.service} itself answered {peak:.1%} 5xx (baseline {baseline:.2%}) from {iso(began or symptom.start)}, "
-        f"{kind}, and its own dependencies did not fail with it"
+    kind = (
+        Message.of("investigation.errors_application")
+        if served[:1] == ["-"]
+        else Message.of("investigation.errors_sidecar", flags=",".join(served))
     )
+    parts = (
+        Message.of(
+            "investigation.errors_head",
+            service=current.service,
+            peak=f"{peak:.1%}",
+            baseline=f"{baseline:.2%}",
+            since=iso(began or symptom.start),
+        ),
+        kind,
+        Message.of("investigation.errors_tail"),
+    )
+    evidence = prose(parts, Language.EN)
     cause = Cause(current.service, current.namespace, current.cluster, "errors", evidence, served or ["-"], peak, began)
+    cause.evidence_parts = parts
     cause.before, cause.peak = baseline, peak
     return path, steps, cause
 
@@ -348,11 +427,11 @@ def _served_flags(flags: pd.DataFrame, key: ServiceKey) -> list[str]:
     return [str(f) for f, v in counts.items() if total and v >= 0.1 * total]
 
 
-def _alerts(source: MetricSource, window: Window, key: ServiceKey) -> tuple[list[dict], str | None]:
+def _alerts(source: MetricSource, window: Window, key: ServiceKey) -> tuple[list[dict], Message | None]:
     try:
         frame = source.alert_intervals(window, Filters(clusters=(key.cluster,) if key.cluster else ()))
     except SourceError as exc:
-        return [], f"alerts unknown: {exc}"
+        return [], Message.of("investigation.alerts_unknown", error=str(exc))
     rows = frame[(frame["service"] == key.service) & ((frame["namespace"] == key.namespace) | (frame["namespace"] == ""))]
     return [
         {
@@ -396,14 +475,21 @@ def investigate(
         raise SourceError(f"the mesh could not be read: {graph.problems[0]}")
     if not keys:
         result = Investigation(service, namespace or "", cluster or "", window, False, reporters=list(graph.reporters))
-        result.notes = [f"{service} had no traffic in this window{' (namespace ' + namespace + ')' if namespace else ''}"]
-        result.notes += graph.problems
+        result.note(
+            Message.of("investigation.no_traffic_namespace", service=service, namespace=namespace)
+            if namespace
+            else Message.of("investigation.no_traffic", service=service)
+        )
+        for problem in graph.notes():
+            result.note(problem)
         return result
     key = keys[0]
     result = Investigation(key.service, key.namespace, key.cluster, window, True, reporters=list(graph.reporters))
     result.summary = dict(graph.nodes.get(key, {}))
     if len(keys) > 1:
-        result.notes.append(f"{service} also runs in {', '.join(k.label for k in keys[1:])}: this is {key.label}")
+        result.note(
+            Message.of("investigation.also_runs", service=service, others=", ".join(k.label for k in keys[1:]), label=key.label)
+        )
     result.callers = [_edge_row(e) for e in sorted(graph.callers(key), key=lambda e: -e.rps)]
     names = {k.service for k in graph.neighbourhood(key)}
     filters = Filters(clusters=(key.cluster,), services=tuple(sorted(names)))
@@ -418,14 +504,16 @@ def investigate(
     series = _Series(*parts)
     result.symptoms = _symptoms(series, key, graph, step)
     result.alerts, alert_problem = _alerts(source, window, key)
-    result.notes += [n for n in (alert_problem,) if n] + graph.problems
+    for note in [n for n in (alert_problem,) if n] + graph.notes():
+        result.note(note)
     symptom = max(result.symptoms, key=lambda s: s.severity) if result.symptoms else None
     if symptom is not None:
         if symptom.kind == "latency":
             path, steps, cause = _walk_latency(graph, series, key, symptom)
         else:
             path, steps, cause = _walk_errors(source, graph, series, key, symptom, step)
-        result.path, result.steps, result.likely_cause = [k.service for k in path], steps, cause
+        result.path, result.likely_cause = [k.service for k in path], cause
+        result.steps, result.step_messages = [m.text(Language.EN) for m in steps], steps
         result.confidence = _confidence(cause, symptom, graph, step)
     else:
         result.path, result.confidence = [key.service], "high" if not graph.problems else "medium"
@@ -445,5 +533,5 @@ def _safely(read, result: Investigation) -> pd.DataFrame:
     try:
         return read()
     except SourceError as exc:
-        result.notes.append(f"series unavailable: {exc}")
+        result.note(Message.of("investigation.series_unavailable", error=str(exc)))
         return pd.DataFrame()
