@@ -4,6 +4,7 @@ each with its own data folder (no shared disk), one `oncall worker` for shift su
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -112,7 +113,7 @@ def check_a_rebuild_on_one_reaches_the_other(browser, a: str, b: str, runbooks: 
     page.goto(f"{a}/runbooks")
     page.get_by_role("tab", name="Index").click(timeout=90000)
     page.get_by_role("button", name="Rebuild index").click()
-    page.get_by_text("Indexed ").wait_for(timeout=120000)
+    page.get_by_text(re.compile(r"Indexed \d+ documents in \d+ chunks")).wait_for(timeout=120000)  # the rebuild's own message
     page.close()
     other = browser.new_page(viewport={"width": 1600, "height": 1800})
     other.goto(f"{b}/runbooks")

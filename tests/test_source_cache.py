@@ -64,7 +64,7 @@ def test_a_failure_is_raised_to_the_asker_and_not_kept():
 
 def test_a_live_window_is_kept_a_minute_and_a_past_one_an_hour():
     source, clock = Slow(), [0.0]
-    cached = CachingSource(source, timer=lambda: clock[0])
+    cached = CachingSource(source, clock=lambda: NOW, timer=lambda: clock[0])
     for window in (LIVE, PAST):
         cached.traffic_summary(window, Filters(), "service")
     clock[0] = 61
