@@ -30,15 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
 from benchmarks.page_data import backfill, make_spec  # noqa: E402
 from services.sources.demo_scenario import anchor_for  # noqa: E402
 from services.timewindow import iso, parse_time, utcnow  # noqa: E402
 from tests import servers  # noqa: E402
 
 CHART = ".js-plotly-plot .main-svg"
-# Streamlit's toolbar shows one of these while a script runs.
-RUNNING = "[data-testid^='stStatusWidgetRunning'], [data-testid='stStatusWidgetNewYearsIcon']"
-IDLE = f'!document.querySelector("{RUNNING}")'
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -49,17 +48,60 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def wait_idle(page, condition: str, timeout_ms: int = 120_000) -> None:
-    """Until `condition` (JS) holds and Streamlit runs no script, seen twice 100 ms apart."""
-    for _ in range(2):
-        page.wait_for_function(f"({condition}) && {IDLE}", timeout=timeout_ms, polling=50)
-        page.wait_for_timeout(100)
+QUIET = 0.3  # no message after a run finished for this long: no rerun followed, the interaction is over
 
 
-def timed(action: Callable[[], None]) -> float:
-    start = time.perf_counter()
+class Wire:
+    """What Streamlit's websocket said: when the page last received a message, and when a script
+    run last finished (its ForwardMsg "script_finished"). A run may be silent for seconds while
+    it computes, and the toolbar's running icon shows only after 500 ms: neither can tell the end."""
+
+    def __init__(self, page) -> None:
+        self.finished, self.running = time.perf_counter(), False
+        page.on("websocket", lambda ws: ws.on("framereceived", self._seen))
+
+    def _seen(self, frame: object) -> None:
+        if not isinstance(frame, bytes):
+            return
+        msg = ForwardMsg.FromString(frame)
+        kind = msg.WhichOneof("type")
+        if kind == "session_status_changed":
+            self.running = msg.session_status_changed.script_is_running
+        elif kind == "script_finished":
+            self.finished = time.perf_counter()
+
+
+def settle(page, wire: Wire, since: float, condition: str, timeout: float = 180) -> float:
+    """Seconds from `since` until the last run it caused finished and `condition` (JS) holds,
+    whichever is later; the quiet wait that proves no rerun followed is not counted."""
+    shown_at: float | None = None
+    deadline = since + timeout
+    while time.perf_counter() < deadline:
+        page.wait_for_timeout(20)  # also lets Playwright deliver the websocket events
+        now = time.perf_counter()
+        shown = page.evaluate(condition)
+        if not shown:
+            shown_at = None
+        elif shown_at is None:
+            shown_at = now
+        over = wire.finished > since and not wire.running and now - wire.finished > QUIET
+        if shown_at is not None and over:
+            return max(wire.finished, shown_at) - since
+    raise TimeoutError(f"not settled in {timeout} s: {condition}")
+
+
+def act(page, wire: Wire, action: Callable[[], None], condition: str) -> float:
+    """Seconds from `action` (a click or a keypress) until the page shows `condition` and the run is over."""
+    since = time.perf_counter()
     action()
-    return time.perf_counter() - start
+    return settle(page, wire, since, condition)
+
+
+def load(page, wire: Wire, url: str, condition: str) -> float:
+    """Seconds from navigating to `url` until the page shows `condition` and the run is over."""
+    since = time.perf_counter()
+    page.goto(url)
+    return settle(page, wire, since, condition)
 
 
 def chosen(label: str) -> str:
@@ -67,17 +109,21 @@ def chosen(label: str) -> str:
     return f"[...document.querySelectorAll('[data-testid=stSidebar] input')].some(i => i.value === '{label}')"
 
 
-def pick_window(page, label: str, charts: int) -> None:
+def pick_window(page, wire: Wire, label: str, charts: int) -> float:
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Time window").click()
-    page.get_by_role("option", name=label).click()
-    wait_idle(page, f"document.querySelectorAll('{CHART}').length >= {charts} && {chosen(label)}")
+    option = page.get_by_role("option", name=label)
+    return act(page, wire, option.click, f"{charts_shown(charts)} && {chosen(label)}")
 
 
-def ask(page, question: str) -> None:
+def charts_shown(n: int) -> str:
+    return f"document.querySelectorAll('{CHART}').length >= {n}"
+
+
+def ask(page, wire: Wire, question: str) -> float:
     before = page.locator("[data-testid='stChatMessage']").count()
     page.get_by_placeholder("Ask about this window").fill(question)
-    page.keyboard.press("Enter")
-    wait_idle(page, f"document.querySelectorAll('[data-testid=\"stChatMessage\"]').length >= {before + 2}")
+    answered = f"document.querySelectorAll('[data-testid=\"stChatMessage\"]').length >= {before + 2}"
+    return act(page, wire, lambda: page.keyboard.press("Enter"), answered)
 
 
 @contextmanager
@@ -139,45 +185,43 @@ def main() -> None:
 def one_run(browser, server: servers.Server, health: float, started: float, note: Callable[[str, float], None]) -> None:
     """The interactions, in order, on a fresh server (so "not cached" is the first read)."""
     page = browser.new_page(viewport={"width": 1600, "height": 1800}, timezone_id="Asia/Seoul")
-    page.goto(server.url)
-    wait_idle(page, f"document.querySelectorAll('{CHART}').length >= 1")
+    wire = Wire(page)
+    navigated = time.perf_counter()
+    first = load(page, wire, server.url, charts_shown(1))
     note("start -> health", health)
-    note("health -> first Overview chart", time.perf_counter() - started - health)
-    note("first chat answer (Overview)", timed(lambda: ask(page, "What is firing now?")))
-    note("later chat answer (Overview)", timed(lambda: ask(page, "Which service is slowest?")))
-    note("Overview 24 h, not cached", timed(lambda: pick_window(page, "Last 24 hours", 1)))
-    note("Overview 1 h, cached", timed(lambda: pick_window(page, "Last 1 hour", 1)))
-
-    def open_mesh() -> None:
-        page.goto(f"{server.url}/mesh")
-        wait_idle(page, f"document.querySelectorAll('{CHART}').length >= 2")
-
-    note("Mesh 1 h, not cached (with page load)", timed(open_mesh))
-    note("Mesh 24 h, not cached", timed(lambda: pick_window(page, "Last 24 hours", 2)))
-    note("Mesh 1 h, cached", timed(lambda: pick_window(page, "Last 1 hour", 2)))
-    note("Mesh 24 h, cached", timed(lambda: pick_window(page, "Last 24 hours", 2)))
-    note("later chat answer (Mesh 24 h)", timed(lambda: ask(page, "Why is the slowest service slow?")))
+    note("health -> first Overview chart", navigated + first - started - health)
+    note("first chat answer (Overview)", ask(page, wire, "What is firing now?"))
+    note("later chat answer (Overview)", ask(page, wire, "Which service is slowest?"))
+    note("Overview 24 h, not cached", pick_window(page, wire, "Last 24 hours", 1))
+    note("Overview 1 h, cached", pick_window(page, wire, "Last 1 hour", 1))
+    note("Mesh 1 h, not cached (with page load)", load(page, wire, f"{server.url}/mesh", charts_shown(2)))
+    note("Mesh 24 h, not cached", pick_window(page, wire, "Last 24 hours", 2))
+    note("Mesh 1 h, cached", pick_window(page, wire, "Last 1 hour", 2))
+    note("Mesh 24 h, cached", pick_window(page, wire, "Last 24 hours", 2))
+    note("later chat answer (Mesh 24 h)", ask(page, wire, "Why is the slowest service slow?"))
     page.close()
 
 
 def concurrent(browser, server: servers.Server, note: Callable[[str, float], None], sessions: int) -> None:
-    """On a fresh server, `sessions` tabs (each its own Streamlit session) on Mesh switch to 24 h at once."""
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1400}) for _ in range(sessions)]
-    tabs = [c.new_page() for c in contexts]
+    """On a fresh server, `sessions` tabs (each its own Streamlit session) on Mesh switch to 24 h
+    at once: the seconds until the last one shows its charts, and the server's peak memory."""
+    tabs = [browser.new_context(viewport={"width": 1400, "height": 1400}).new_page() for _ in range(sessions)]
+    wires = [Wire(tab) for tab in tabs]
+    for tab, wire in zip(tabs, wires, strict=True):
+        load(tab, wire, f"{server.url}/mesh", charts_shown(2))
     for tab in tabs:
-        tab.goto(f"{server.url}/mesh")
-    for tab in tabs:
-        wait_idle(tab, f"document.querySelectorAll('{CHART}').length >= 2")
-    start = time.perf_counter()
-    for tab in tabs:  # click all, then wait for all: the server serves them concurrently
         tab.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Time window").click()
+    start = time.perf_counter()
+    for tab in tabs:  # pick in every tab, then wait for all: the server serves them concurrently
         tab.get_by_role("option", name="Last 24 hours").click()
-    for tab in tabs:
-        wait_idle(tab, f"document.querySelectorAll('{CHART}').length >= 2 && {chosen('Last 24 hours')}")
-    note(f"{sessions} sessions switch Mesh to 24 h at once", time.perf_counter() - start)
+    done = [
+        start + settle(tab, wire, start, f"{charts_shown(2)} && {chosen('Last 24 hours')}")
+        for tab, wire in zip(tabs, wires, strict=True)
+    ]
+    note(f"{sessions} sessions switch Mesh to 24 h at once (last one done)", max(done) - start)
     note(f"server peak RSS after {sessions} sessions (MB)", peak_rss_mb(server.process.pid))
-    for c in contexts:
-        c.close()
+    for tab in tabs:
+        tab.context.close()
 
 
 if __name__ == "__main__":
