@@ -439,8 +439,17 @@ def test_a_shift_summary_in_korean_has_korean_headings_and_framing(tmp_path):
     assert "| 얼럿 | 심각도 | 서비스 | 클러스터 | 발생 시작 |" in markdown
     assert summary.narrative.startswith("이번 교대 근무 중: 얼럿") and "인수인계 시점 발생 중:" in summary.narrative
     assert any("계속 발생 중" in item for item in summary.open_items) and "결제팀과 원인 분석" in summary.open_items
-    for english in ("Shift summary", "Still firing", "Handover notes", "The shift saw", "still firing on"):
+    for english in (
+        "Shift summary",
+        "Still firing",
+        "Handover notes",
+        "The shift saw",
+        "still firing on",
+        "state changes",
+        "hysteresis",
+    ):
         assert english not in markdown, english
+    assert summary.flapping and all("상태가" in f["hint"] for f in summary.flapping)  # the tuning hints too
     page = export.to_html(summary)
     assert '<html lang="ko">' in page and "<h2>얼럿</h2>\n<svg" in page and "<title>교대 요약" in page
 

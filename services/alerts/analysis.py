@@ -598,9 +598,13 @@ def firing_records(view: AlertView) -> list[FiringAlert]:
     return [FiringAlert(**_who(r), since=r["since"]) for r in view.firing.to_dict("records")]
 
 
-def flapping_records(view: AlertView) -> list[FlappingAlert]:
-    return [FlappingAlert(**_who(r), transitions=int(r["transitions"]), hint=r["hint"]) for r in view.flapping.to_dict("records")]
+def flapping_records(view: AlertView, lang: Language = Language.EN) -> list[FlappingAlert]:
+    """The flapping alerts, their hints in `lang` (a shift summary's language; English for the model)."""
+    rows = _hinted(view.flapping, lang).to_dict("records")
+    return [FlappingAlert(**_who(r), transitions=int(r["transitions"]), hint=r["hint"]) for r in rows]
 
 
-def likely_false_records(view: AlertView) -> list[LikelyFalseAlert]:
-    return [LikelyFalseAlert(**_who(r), count=int(r["count"]), hint=r["hint"]) for r in view.likely_false.to_dict("records")]
+def likely_false_records(view: AlertView, lang: Language = Language.EN) -> list[LikelyFalseAlert]:
+    """The likely-false alerts, their hints in `lang`."""
+    rows = _hinted(view.likely_false, lang).to_dict("records")
+    return [LikelyFalseAlert(**_who(r), count=int(r["count"]), hint=r["hint"]) for r in rows]
