@@ -18,7 +18,7 @@ from services.assistant.context import source_label
 from services.assistant.router import mentions_time
 from services.assistant.tools import Proposal, ToolCall, execute, review
 from services.auth import Permission, PermissionDenied
-from services.i18n import Language, text
+from services.i18n import Language, Message, text
 from services.integrations.slack import SlackError
 from services.safety.markup import escape_markdown, without_images, without_images_streamed
 from services.sources.base import SourceError
@@ -143,7 +143,7 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
     )
     for j, proposal in enumerate(meta["proposals"]):
         if proposal.get("done"):
-            st.success(proposal["done"])
+            st.success(proposal["done"].text(view.lang))
             continue
         st.info(view.t("chat.proposed", tool=proposal["tool"]), icon=":material/pending_actions:")
         st.code(json.dumps(proposal["arguments"], ensure_ascii=False, indent=1), language="json")
@@ -165,7 +165,7 @@ def _show_meta(message: dict, index: int, view: View, question: str) -> None:
             else:
                 _rerun_panel()
         if no.button(view.t("chat.dismiss"), key=f"dismiss_{index}_{j}"):
-            proposal["done"] = "dismissed"
+            proposal["done"] = Message.of("tool_done.dismissed")
             _rerun_panel()
     _feedback(message, index, question, view)
 

@@ -150,7 +150,7 @@ def test_a_silence_waits_for_confirmation(index, demo, alertmanager_url, monkeyp
     comments = lambda: [s["comment"] for s in requests.get(f"{alertmanager_url}/api/v2/silences", timeout=5).json()]  # noqa: E731
     assert "planned search load test" not in comments()  # proposed, not done
     alice = replace(runtime, actor=Actor("alice", Role.RESPONDER, Kind.SIGNED_IN))
-    assert execute(answer.proposals[0], ToolCall(alice, request_id=answer.request_id)).startswith("silence ")
+    assert str(execute(answer.proposals[0], ToolCall(alice, request_id=answer.request_id))).startswith("silence ")
     assert "planned search load test" in comments()
     silence = next(
         s

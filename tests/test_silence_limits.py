@@ -70,6 +70,6 @@ def test_a_narrow_silence_shows_what_it_matches_and_runs(busy_alertmanager):
     narrow = proposal({"alertname": "LedgerSlow", "service": "svc-11"}, 60)
     shown, refused = review(narrow, call(busy_alertmanager))
     assert refused == [] and shown.startswith("silences 1 alert(s) firing now: LedgerSlow (") and "service=svc-11" in shown
-    assert execute(narrow, call(busy_alertmanager, user="bob")).startswith("silence ")
+    assert str(execute(narrow, call(busy_alertmanager, user="bob"))).startswith("silence ")
     created = [s for s in silences(busy_alertmanager) if s["comment"] == "planned maintenance"]
     assert len(created) == 1 and created[0]["createdBy"] == "bob"

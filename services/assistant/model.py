@@ -130,4 +130,4 @@ def _call_tool(requested: dict[str, str], tool_call: ToolCall, run: ModelRun) ->
     if tool.side_effect:
         run.proposals.append(Proposal(tool.name, arguments))
         return "Proposed to the engineer. It runs only if they confirm it in the dashboard; tell them what you proposed."
-    return tool.run(tool_call, arguments)
+    return str(tool.run(tool_call, arguments))

@@ -50,11 +50,11 @@ class Tool:
     description: str
     parameters: dict[str, Any]  # JSON schema properties
     required: tuple[str, ...]
-    run: Callable[[ToolCall, dict[str, Any]], str]
+    run: Callable[[ToolCall, dict[str, Any]], str | Message]  # readers: JSON for the model; side effects: what was done
     side_effect: bool = False
     # For side effects: what it would do (shown before Confirm) and why it may not be done (enforced).
     preview: Callable[[ToolCall, dict[str, Any]], Message] | None = None  # what it would do, for the reader
-    refusals: Callable[[ToolCall, dict[str, Any]], list[str]] | None = None
+    refusals: Callable[[ToolCall, dict[str, Any]], list[Message]] | None = None
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function-tool declaration."""
@@ -164,33 +164,27 @@ def _silence_matches(call: ToolCall, args: dict[str, Any]) -> list[dict]:
     return client.matching(_silence_matchers(args))
 
 
-def _silence_refusals(call: ToolCall, args: dict[str, Any]) -> list[str]:
+def _silence_refusals(call: ToolCall, args: dict[str, Any]) -> list[Message]:
     """Why this silence may not be created from the dashboard (empty: it may)."""
     limits = call.runtime.settings.integrations
     problems = []
     matchers = _silence_matchers(args)
     if not matchers.get("alertname"):
-        problems.append("a silence needs an exact alertname matcher")
+        problems.append(Message.of("tool_refusal.alertname"))
     if any(not value.strip() for value in matchers.values()):
-        problems.append("every matcher needs a value")
+        problems.append(Message.of("tool_refusal.matcher_value"))
     try:
         minutes = int(args.get("duration_minutes", 0))
     except (TypeError, ValueError):
         minutes = 0
     if not 1 <= minutes <= limits.silence_max_minutes:
-        problems.append(
-            f"the duration must be 1 to {limits.silence_max_minutes} minutes (ONCALL_SILENCE_MAX_MINUTES), "
-            f"not {args.get('duration_minutes')}"
-        )
+        problems.append(Message.of("tool_refusal.duration", most=limits.silence_max_minutes, given=args.get("duration_minutes")))
     if not str(args.get("comment", "")).strip():
-        problems.append("a silence needs a comment that says why")
+        problems.append(Message.of("tool_refusal.comment"))
     if not problems:
         matched = len(_silence_matches(call, args))
         if matched > limits.silence_max_alerts:
-            problems.append(
-                f"it would silence {matched} alerts, more than {limits.silence_max_alerts} "
-                "(ONCALL_SILENCE_MAX_ALERTS): narrow the matchers"
-            )
+            problems.append(Message.of("tool_refusal.too_many", matched=matched, most=limits.silence_max_alerts))
     return problems
 
 
@@ -208,21 +202,21 @@ def _silence_preview(call: ToolCall, args: dict[str, Any]) -> Message:
     return Message.of("tool_preview.silence_listed", count=len(alerts), alerts="; ".join(shown))
 
 
-def _create_silence(call: ToolCall, args: dict[str, Any]) -> str:
+def _create_silence(call: ToolCall, args: dict[str, Any]) -> Message:
     client = call.runtime.alertmanager
     if client is None:
         raise SourceError("ALERTMANAGER_URL is not set: silences cannot be created")
     minutes = int(args["duration_minutes"])
     silence = client.create_silence(_silence_matchers(args), minutes, str(args["comment"]), call.user)
-    return f"silence {silence} created for {minutes} min"
+    return Message.of("tool_done.silence", silence=silence, minutes=minutes)
 
 
-def _post_to_slack(call: ToolCall, args: dict[str, Any]) -> str:
+def _post_to_slack(call: ToolCall, args: dict[str, Any]) -> Message:
     url = call.runtime.settings.integrations.slack_webhook_url
     if not url:
         raise SourceError("SLACK_WEBHOOK_URL is not set: nothing was posted")
     post(url, str(args["title"]), str(args["text"]), actor=call.runtime.actor, access=call.runtime.settings.access)
-    return "posted to Slack"
+    return Message.of("tool_done.slack")
 
 
 TOOLS: dict[str, Tool] = {
@@ -302,15 +296,16 @@ def review(proposal: Proposal, call: ToolCall, lang: Language = Language.EN) -> 
         shown = tool.preview(call, proposal.arguments).text(lang) if tool.preview and not refused else ""
     except SourceError as exc:
         return "", [str(exc)]
-    return shown, refused
+    return shown, [reason.text(lang) for reason in refused]
 
 
 def schemas() -> list[dict[str, Any]]:
     return [tool.schema() for tool in TOOLS.values()]
 
 
-def execute(proposal: Proposal, call: ToolCall) -> str:
-    """Run a confirmed side effect and audit it with who confirmed; returns what was done.
+def execute(proposal: Proposal, call: ToolCall) -> Message:
+    """Run a confirmed side effect and audit it with who confirmed; returns what was done (for
+    the reader's language; str() gives English).
 
     Raises PermissionDenied (the actor may not), SourceError or SlackError when it could not be
     done; that is audited too.
@@ -323,8 +318,10 @@ def execute(proposal: Proposal, call: ToolCall) -> str:
         require_real_systems(call.runtime.actor, call.runtime.settings.access)
         refused = tool.refusals(call, proposal.arguments) if tool.refusals else []
         if refused:
-            raise ActionRefused("; ".join(refused))
-        return tool.run(call, proposal.arguments)
+            raise ActionRefused("; ".join(str(reason) for reason in refused))
+        done = tool.run(call, proposal.arguments)
+        assert isinstance(done, Message), f"{tool.name} said what it did as a Message"
+        return done
     except Exception as exc:
         outcome = f"error: {exc}"
         raise
