@@ -209,10 +209,9 @@ def concurrent(browser, server: servers.Server, note: Callable[[str, float], Non
     wires = [Wire(tab) for tab in tabs]
     for tab, wire in zip(tabs, wires, strict=True):
         load(tab, wire, f"{server.url}/mesh", charts_shown(2))
-    for tab in tabs:
-        tab.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Time window").click()
     start = time.perf_counter()
     for tab in tabs:  # pick in every tab, then wait for all: the server serves them concurrently
+        tab.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="Time window").click()
         tab.get_by_role("option", name="Last 24 hours").click()
     done = [
         start + settle(tab, wire, start, f"{charts_shown(2)} && {chosen('Last 24 hours')}")
