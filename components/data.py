@@ -22,7 +22,7 @@ from services.sources.factory import make_source
 from services.timewindow import Window
 
 if TYPE_CHECKING:
-    from services.knowledge.warmup import IndexWarmup
+    from services.knowledge.warmup import IndexWarmup, LiveIndex
 
 
 @st.cache_resource(show_spinner=False)
@@ -105,14 +105,14 @@ def alertmanager_silences(settings: SourceSettings) -> pd.DataFrame:
     return client.silences()
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def runbook_index(settings: Settings, generation: str | None) -> IndexWarmup:
-    """The configured runbook index, loaded (or, if there is none anywhere, built and published) on
-    a background thread: one per process and index generation, shared by every session."""
+@st.cache_resource(show_spinner=False)
+def live_index(settings: Settings) -> LiveIndex:
+    """The configured runbook index this process serves, loaded (or, if there is none anywhere,
+    built and published) on a background thread, shared by every session (services.knowledge.warmup)."""
     from services.knowledge import indexing  # FAISS and the encoder: off the first page's path
-    from services.knowledge.warmup import IndexWarmup
+    from services.knowledge.warmup import LiveIndex
 
-    return IndexWarmup(
+    return LiveIndex(
         lambda: indexing.load_or_build_index(settings.knowledge, settings.knowledge.index_dir, open_store(settings)[0])
     )
 
@@ -134,7 +134,7 @@ def index_generation(settings: Settings) -> str | None:
 
 def warm_index(settings: Settings) -> IndexWarmup:
     """The index of the current generation, its load started if it was not (every page calls this)."""
-    return runbook_index(settings, index_generation(settings))
+    return live_index(settings).at(index_generation(settings))
 
 
 def assistant_index(settings: Settings, lang: Language) -> Any:

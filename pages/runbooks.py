@@ -83,7 +83,6 @@ with status_tab:
         except PermissionDenied as exc:
             st.error(str(exc))
         else:
-            data.runbook_index.clear()
             data.index_generation.clear()
             data.runbook_check.clear()
             bar.progress(1.0, text=t("runbooks.done"))

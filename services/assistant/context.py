@@ -190,7 +190,8 @@ def _incidents(source: MetricSource, window: Window, filters: Filters, settings:
     already read costs nothing); a part that failed makes them unknown, never none."""
     step = auto_step(window, settings.sources.step_seconds)
     summaries = mesh_summaries(source, window, step, filters)
-    curves = mesh_curves(source, window, step, filters, mesh_selection(summaries, 3, ()))
+    # Only the candidates' curves: the page's drawn curves are not needed (top 0 reads none).
+    curves = mesh_curves(source, window, step, filters, mesh_selection(summaries, 0, ()))
     failed = [
         part
         for part in (summaries["peaks"], curves["incident_latency"], curves["incident_traffic"])
