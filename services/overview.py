@@ -166,7 +166,7 @@ def mesh_curves(
 def mesh_data(
     source: MetricSource, window: Window, step: int, filters: Filters, top_n: int = 5
 ) -> dict[str, pd.DataFrame | SourceError]:
-    """Both Mesh page phases at once (the CLI, the benchmark and tests; the page caches each)."""
+    """Both Mesh page phases at once, for the benchmark and tests (the page calls each phase itself)."""
     summaries = mesh_summaries(source, window, step, filters)
     return {**summaries, **mesh_curves(source, window, step, filters, mesh_selection(summaries, top_n, ()))}
 

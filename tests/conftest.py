@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -102,6 +103,21 @@ def runtime_for(
 def chat_model(url: str, name: str, timeout: float = 5) -> ChatModel:
     """A model at `url` (the fake OpenAI server) whose prompts and audit rows use the test database."""
     return ChatModel(ModelSettings("sk-test", url, name, timeout), default_store())
+
+
+def record_queries(source) -> list[str]:
+    """Every PromQL query a PrometheusSource sends from now on, in order (a live list)."""
+    queries: list[str] = []
+    lock = threading.Lock()
+    send = source.http.session.request
+
+    def request(method, url, params=None, **kwargs):
+        with lock:
+            queries.append(str((params or {}).get("query", "")))
+        return send(method, url, params=params, **kwargs)
+
+    source.http.session.request = request
+    return queries
 
 
 def default_store() -> Store:

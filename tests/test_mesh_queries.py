@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pandas as pd
@@ -15,6 +14,7 @@ from services.sources.base import SERVICE_KEYS, Filters
 from services.sources.demo import DemoSource
 from services.sources.prometheus import PrometheusSource
 from services.timewindow import Window, auto_step
+from tests.conftest import record_queries
 
 KINDS = ["kind", "cluster", "namespace", "service", "source_workload", "start", "end", "peak"]
 
@@ -76,33 +76,16 @@ def test_chart_step_follows_the_chart_width():
     assert chart_step(hour, 60) == 60  # never finer than the page's step
 
 
-class _Recorder:
-    """Every query the source sends to the real Prometheus."""
-
-    def __init__(self, source: PrometheusSource):
-        self.queries: list[str] = []
-        self.lock = threading.Lock()
-        session = source.http.session
-        send = session.request
-
-        def request(method, url, params=None, **kwargs):
-            with self.lock:
-                self.queries.append(str((params or {}).get("query", "")))
-            return send(method, url, params=params, **kwargs)
-
-        session.request = request  # type: ignore[method-assign]
-
-
 @pytest.mark.integration
 def test_on_prometheus_only_p99_and_the_shown_services_are_queried(prometheus_url, demo_settings, anchor):
     prom = PrometheusSource(SourceSettings(prometheus_url=prometheus_url))
-    recorder = _Recorder(prom)
+    queries = record_queries(prom)
     window = Window(anchor - timedelta(hours=4), anchor - timedelta(minutes=30))  # the latency incident
     step = auto_step(window)
     parts = mesh_data(prom, window, step, Filters(), top_n=3)
-    quantiles = [q for q in recorder.queries if "histogram_quantile" in q]
+    quantiles = [q for q in queries if "histogram_quantile" in q]
     assert quantiles and all(q.startswith("histogram_quantile(0.99,") for q in quantiles)  # never p50 or p90
-    curves = [q for q in recorder.queries if "histogram_quantile" in q and "rate(" in q]
+    curves = [q for q in queries if "histogram_quantile" in q and "rate(" in q]
     assert curves and all("destination_service_name=~" in q for q in curves)  # named services only
     demo = DemoSource(demo_settings)
     same(found_by_the_page(parts, step), everything_at(demo, window, incident_step(step), "service"))

@@ -4,7 +4,6 @@ window: a Prometheus whose only Istio series are the recorded ones gives the dem
 from __future__ import annotations
 
 import subprocess
-import threading
 from datetime import timedelta
 
 import pandas as pd
@@ -16,7 +15,7 @@ from services.sources.demo import DemoSource
 from services.sources.prometheus import PrometheusSource
 from services.timewindow import Window
 from tests import servers
-from tests.conftest import BACKFILL_HOURS, ROOT
+from tests.conftest import BACKFILL_HOURS, ROOT, record_queries
 
 pytestmark = pytest.mark.integration
 RULES = ROOT / "data" / "prometheus" / "istio-recording-rules.yml"
@@ -67,23 +66,9 @@ def assert_close(demo: pd.DataFrame, prom: pd.DataFrame, keys: list[str], within
         assert ((a[both] - b[both]).abs() / a[both].abs()).median() < within, col
 
 
-def recording(source: PrometheusSource) -> list[str]:
-    queries: list[str] = []
-    lock = threading.Lock()
-    send = source.http.session.request
-
-    def request(method, url, params=None, **kwargs):
-        with lock:
-            queries.append(str((params or {}).get("query", "")))
-        return send(method, url, params=params, **kwargs)
-
-    source.http.session.request = request  # type: ignore[method-assign]
-    return queries
-
-
 def test_recorded_series_give_the_same_numbers(recorded_only, demo_settings, anchor):
     prom, demo = PrometheusSource(SourceSettings(prometheus_url=recorded_only)), DemoSource(demo_settings)
-    queries = recording(prom)
+    queries = record_queries(prom)
     window = Window(anchor - timedelta(hours=4), anchor - timedelta(minutes=30))
     for by, keys in (("service", SERVICE_KEYS), ("edge", EDGE_KEYS)):
         series = demo.latency_series(window, 300, Filters(), by), prom.latency_series(window, 300, Filters(), by)
@@ -106,7 +91,7 @@ def test_without_recorded_series_the_raw_ones_are_read(prometheus_url, recorded_
     """Before the rules ran (or with ONCALL_RECORDING_RULES=off) the raw series are read."""
     before = Window(anchor - timedelta(hours=BACKFILL_HOURS), anchor - timedelta(hours=BACKFILL_HOURS) + timedelta(minutes=5))
     raw_only = PrometheusSource(SourceSettings(prometheus_url=prometheus_url))
-    queries = recording(raw_only)
+    queries = record_queries(raw_only)
     assert not raw_only.traffic_summary(before, Filters(), "service").empty
     assert all("workload:" not in q for q in queries if "increase(" in q)
     off = PrometheusSource(SourceSettings(prometheus_url=recorded_only, recording_rules=False))

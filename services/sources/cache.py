@@ -38,7 +38,8 @@ CACHED = (
 
 
 class CachingSource:
-    """A MetricSource whose reads are cached (see the module's docstring); `status` is never cached."""
+    """A MetricSource whose reads (CACHED) are cached, see the module's docstring; anything else,
+    such as `status`, goes to the source every time."""
 
     def __init__(
         self,
@@ -57,9 +58,6 @@ class CachingSource:
         if method not in CACHED:
             return attribute
         return lambda *args, **kwargs: self._read(method, attribute, args, kwargs)
-
-    def status(self) -> Any:
-        return self.source.status()
 
     def _lifetime(self, args: tuple) -> float:
         window = next((a for a in args if isinstance(a, Window)), None)
