@@ -26,7 +26,7 @@ from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from services import schema
@@ -38,6 +38,7 @@ RATINGS = ("resolved", "helpful", "not_helpful", "not_relevant")
 REPORT_FIELDS = {"status", "progress", "message", "markdown", "html", "finished_at", "heartbeat", "worker"}
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 74_216_001  # PostgreSQL advisory lock: replicas starting together migrate one at a time
+PROMPT_LOCK = 74_216_002  # with the prompt name's hash: saves of one prompt take turns
 T = TypeVar("T")
 
 
@@ -328,26 +329,21 @@ class Store:
     def set_prompt(self, name: str, text: str, author: str, note: str = "") -> int:
         """Save `text` as the next version (an unchanged text keeps the current one); returns its version.
 
-        Two replicas saving at once both read the same latest version: the second insert
-        conflicts on (name, version) and is retried on top of the first.
+        Saves of one prompt run one at a time, across replicas too: SQLite's writers are already
+        serialized (BEGIN IMMEDIATE); on PostgreSQL a transaction lock on the prompt's name does it.
+        Retrying a conflicting insert instead starved a writer under eight concurrent saves.
         """
         p = schema.prompts
-        for _attempt in range(5):
-            try:
-                with self.transaction() as db:
-                    row = db.execute(
-                        select(p.c.version, p.c.text).where(p.c.name == name).order_by(p.c.version.desc()).limit(1)
-                    ).first()
-                    if row and row.text == text:
-                        return int(row.version)
-                    version = (row.version if row else 0) + 1
-                    now = iso(utcnow())
-                    db.execute(insert(p).values(name=name, version=version, text=text, author=author, note=note, created_at=now))
-                    return version
-            except StorageError as exc:
-                if not isinstance(exc.__cause__, IntegrityError):
-                    raise
-        raise StorageError(f"prompt {name}: five concurrent saves in a row; try again")
+        with self.transaction() as db:
+            if db.dialect.name == "postgresql":
+                db.execute(select(func.pg_advisory_xact_lock(PROMPT_LOCK, func.hashtext(name))))
+            row = db.execute(select(p.c.version, p.c.text).where(p.c.name == name).order_by(p.c.version.desc()).limit(1)).first()
+            if row and row.text == text:
+                return int(row.version)
+            version = (row.version if row else 0) + 1
+            now = iso(utcnow())
+            db.execute(insert(p).values(name=name, version=version, text=text, author=author, note=note, created_at=now))
+            return version
 
     def rollback_prompt(self, name: str, version: int, author: str) -> int:
         old = self.prompt(name, version)
