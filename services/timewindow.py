@@ -59,6 +59,15 @@ class Window:
         return {"from": iso(self.start), "to": iso(self.end)}
 
 
+def grid(window: Window, step: int) -> tuple[int, int]:
+    """The first and last evaluation times of a range read of the window: the multiples of `step`
+    inside it (its end when it is shorter than one step). Points at absolute multiples stay the
+    same points as a live window moves, so they can be kept (services.sources.incremental)."""
+    start, end = int(window.start.timestamp()), int(window.end.timestamp())
+    first, last = -(-start // step) * step, end // step * step
+    return (first, last) if first <= last else (end, end)
+
+
 def _floor(moment: datetime, step: int) -> datetime:
     ts = math.floor(moment.timestamp() / step) * step
     return datetime.fromtimestamp(ts, tz=moment.tzinfo)

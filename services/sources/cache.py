@@ -17,12 +17,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from services.sources.incremental import is_live
 from services.timewindow import Window, utcnow
 
-LIVE_MARGIN = timedelta(minutes=5)  # a window ending this close to now may still get samples
 LIVE_SECONDS, PAST_SECONDS = 60.0, 3600.0
 CACHED = (
     "latency_series",
@@ -61,7 +61,7 @@ class CachingSource:
 
     def _lifetime(self, args: tuple) -> float:
         window = next((a for a in args if isinstance(a, Window)), None)
-        if window is None or window.end >= self.clock() - LIVE_MARGIN:
+        if window is None or is_live(window, self.clock()):
             return LIVE_SECONDS
         return PAST_SECONDS
 

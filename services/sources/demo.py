@@ -27,7 +27,7 @@ from services.sources.base import (
 )
 from services.sources.demo_scenario import DemoData, EdgeSeries, anchor_for, build_scenario, generate
 from services.sources.frames import histogram_quantile, interval_frame, interval_row, traffic_frame
-from services.timewindow import Window, parse_duration, parse_time, utcnow
+from services.timewindow import Window, grid, parse_duration, parse_time, utcnow
 
 
 def _group_key(series: EdgeSeries, by: Grouping) -> tuple[str, ...]:
@@ -96,8 +96,10 @@ class DemoSource:
         ]
 
     def _points(self, data: DemoData, window: Window, step: int, back_seconds: int):
-        """Evaluation times in the window with the sample index at each and `back_seconds` before."""
-        times = np.arange(int(window.start.timestamp()), int(window.end.timestamp()) + 1, step)
+        """Evaluation times in the window (as Prometheus is asked for them, services.timewindow.grid)
+        with the sample index at each and `back_seconds` before."""
+        first, last = grid(window, step)
+        times = np.arange(first, last + 1, step)
         idx = (times - data.times[0]) // data.interval
         back = idx - back_seconds // data.interval
         ok = (back >= 0) & (idx < len(data.times))

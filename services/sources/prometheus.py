@@ -31,7 +31,9 @@ from services.sources.base import (
     rate_range,
 )
 from services.sources.frames import interval_frame, interval_row, traffic_frame
+from services.sources.histogram import quantile_vectors
 from services.sources.http import BoundedClient
+from services.sources.incremental import Combine, Expression, IncrementalReads
 from services.sources.reads import run_all
 from services.timewindow import Window, parse_duration
 
@@ -61,6 +63,11 @@ def _values(series: dict) -> np.ndarray:
         raise SourceError("Prometheus answered samples that are not [time, value] pairs") from None
 
 
+def _peak(expression: str, step: int, over: str) -> str:
+    """The highest value of `expression` at the multiples of `step` within `over`."""
+    return f"max_over_time(({expression})[{over}:{step}s])"
+
+
 def _is_series(series: object) -> bool:
     return (
         isinstance(series, dict)
@@ -81,6 +88,7 @@ class PrometheusSource:
         self.cluster_label = settings.cluster_label
         self._recorded: dict[tuple[str, int], bool] = {}  # (metric, hour) -> recorded series exist then
         self._recorded_lock = threading.Lock()
+        self.incremental = IncrementalReads(self._fetch_range, self.query)
         self.renames = {
             settings.cluster_label: "cluster",
             NAMESPACE_LABEL: "namespace",
@@ -110,10 +118,20 @@ class PrometheusSource:
         return self._result(self._api("/api/v1/query", params))
 
     def query_range(self, promql: str, window: Window, step: int) -> list[dict]:
+        """`promql` at the multiples of `step` inside the window; a live window's settled points
+        are kept and only the newer ones fetched (services.sources.incremental)."""
+        return self.incremental.range(promql, window, step)
+
+    def query_total(self, expression: Expression, window: Window, combine: Combine) -> list[dict]:
+        """`expression` of the window's length, at its end; a live window's whole hours are kept
+        (services.sources.incremental)."""
+        return self.incremental.total(expression, window, combine)
+
+    def _fetch_range(self, promql: str, first: int, last: int, step: int) -> list[dict]:
         params = {
             "query": promql,
-            "start": int(window.start.timestamp()),
-            "end": int(window.end.timestamp()),
+            "start": first,
+            "end": last,
             "step": step,
             "timeout": f"{self.settings.timeout_seconds:g}s",
         }
@@ -231,10 +249,13 @@ class PrometheusSource:
         reporter: Reporter = "destination",
         quantiles: tuple[float, ...] = QUANTILES,
     ) -> pd.DataFrame:
+        """Quantiles over the window, computed from its bucket counts (one read for all of them,
+        and counts add up over a live window's parts)."""
         w = window.aligned()
         selector = self._selector(filters, reporter=reporter)
-        inner = f"sum by (le, {self._by(by)}) (increase({self._metric(DURATION_BUCKET, w)}{selector}[{w.seconds}s]))"
-        results = run_all([partial(self.query, f"histogram_quantile({q}, {inner})", w.end) for q in quantiles])
+        by_keys, buckets = self._by(by), self._metric(DURATION_BUCKET, w)
+        total = self.query_total(lambda r: f"sum by (le, {by_keys}) (increase({buckets}{selector}[{r}]))", w, "sum")
+        results = quantile_vectors(total, quantiles)
         return self._quantile_frame(results, by, quantile_columns(quantiles), with_time=False)
 
     def _quantile_frame(self, results: list[list[dict]], by: Grouping, columns: list[str], with_time: bool) -> pd.DataFrame:
@@ -260,8 +281,8 @@ class PrometheusSource:
         buckets, requests = self._metric(DURATION_BUCKET, w), self._metric(REQUESTS, w)
         slow = f"1 - {rate_of(buckets, under)} / {rate_of(buckets, 'le=' + promql_string('+Inf'))}"
         errors = f"{rate_of(requests, 'response_code=~' + promql_string('5..'))} / {rate_of(requests)}"
-        over = f"[{w.seconds}s:{step}s]"
-        slow_peaks, error_peaks = run_all([partial(self.query, f"max_over_time(({q}){over})", w.end) for q in (slow, errors)])
+        peaks = [partial(self.query_total, partial(_peak, q, step), w, "max") for q in (slow, errors)]
+        slow_peaks, error_peaks = run_all(peaks)
         keys = keys_for(by)
         merged = self._frame(slow_peaks, keys, PEAK_COLUMNS[0], with_time=False).merge(
             self._frame(error_peaks, keys, PEAK_COLUMNS[1], with_time=False), on=keys, how="outer"
@@ -270,17 +291,23 @@ class PrometheusSource:
 
     def _traffic(
         self,
-        fn: Callable[[str], list[dict]],
-        fn_range: str,
+        read: Callable[[Expression], list[dict]],
+        counter: Callable[[str, str], str],
         filters: Filters,
         by: Grouping,
         with_time: bool,
         reporter: Reporter = "destination",
     ):
-        codes_q = f"sum by ({self._by(by, 'response_code')}) ({fn_range.format(sel=self._selector(filters, reporter=reporter))})"
-        grpc_sel = self._selector(filters, 'request_protocol="grpc"', reporter)
-        grpc_q = f"sum by ({self._by(by, 'grpc_response_status')}) ({fn_range.format(sel=grpc_sel)})"
-        codes, grpc = run_all([lambda: fn(codes_q), lambda: fn(grpc_q)])
+        """Requests by response code and by gRPC status; `counter(selector, range)` is the
+        per-series expression (rate or increase) and `read` runs a query of the range."""
+        selector, grpc_selector = (self._selector(filters, extra, reporter) for extra in ("", 'request_protocol="grpc"'))
+        codes_by, grpc_by = self._by(by, "response_code"), self._by(by, "grpc_response_status")
+        codes, grpc = run_all(
+            [
+                lambda: read(lambda r: f"sum by ({codes_by}) ({counter(selector, r)})"),
+                lambda: read(lambda r: f"sum by ({grpc_by}) ({counter(grpc_selector, r)})"),
+            ]
+        )
         return (
             self._frame(codes, keys_for(by) + ["response_code"], with_time=with_time),
             self._frame(grpc, keys_for(by) + ["grpc_response_status"], with_time=with_time),
@@ -290,10 +317,10 @@ class PrometheusSource:
         self, window: Window, step: int, filters: Filters, by: Grouping, reporter: Reporter = "destination"
     ) -> pd.DataFrame:
         w = window.aligned()
-        rng = rate_range(self.rate_window, step)
+        rng, requests = f"{rate_range(self.rate_window, step)}s", self._metric(REQUESTS, w)
         codes, grpc = self._traffic(
-            lambda q: self.query_range(q, w, step),
-            f"rate({self._metric(REQUESTS, w)}{{sel}}[{rng}s])",
+            lambda q: self.query_range(q(rng), w, step),
+            lambda selector, r: f"rate({requests}{selector}[{r}])",
             filters,
             by,
             True,
@@ -304,9 +331,10 @@ class PrometheusSource:
 
     def traffic_summary(self, window: Window, filters: Filters, by: Grouping, reporter: Reporter = "destination") -> pd.DataFrame:
         w = window.aligned()
+        requests = self._metric(REQUESTS, w)
         codes, grpc = self._traffic(
-            lambda q: self.query(q, w.end),
-            f"increase({self._metric(REQUESTS, w)}{{sel}}[{w.seconds}s])",
+            lambda q: self.query_total(q, w, "sum"),
+            lambda selector, r: f"increase({requests}{selector}[{r}])",
             filters,
             by,
             False,
@@ -316,11 +344,13 @@ class PrometheusSource:
 
     def flag_summary(self, window: Window, filters: Filters, reporter: Reporter) -> pd.DataFrame:
         w = window.aligned()
-        promql = (
-            f"sum by ({self._by('edge', 'response_code', 'response_flags')}) "
-            f"(increase({self._metric(REQUESTS, w)}{self._selector(filters, reporter=reporter)}[{w.seconds}s]))"
+        by, requests, selector = (
+            self._by("edge", "response_code", "response_flags"),
+            self._metric(REQUESTS, w),
+            self._selector(filters, reporter=reporter),
         )
-        frame = self._frame(self.query(promql, w.end), FLAG_COLUMNS[:-1], "requests", with_time=False)
+        total = self.query_total(lambda r: f"sum by ({by}) (increase({requests}{selector}[{r}]))", w, "sum")
+        frame = self._frame(total, FLAG_COLUMNS[:-1], "requests", with_time=False)
         return frame[frame["requests"] > 0].reset_index(drop=True) if not frame.empty else empty_frame(FLAG_COLUMNS)
 
     def alert_intervals(self, window: Window, filters: Filters) -> pd.DataFrame:
