@@ -241,6 +241,24 @@ def main() -> None:
                         f"{label:<8} {name:<9} {len(calls):>7} {page:>8.3f} {seq:>10.3f} {par:>10.3f} {page / seq:>9.2f} "
                         f"{page / par:>9.2f}"
                     )
+            live_refresh(server.url, anchor, settings, args.repeat)
+
+
+def live_refresh(url: str, anchor, settings: AlertSettings, repeat: int) -> None:
+    """A live 24 h window read, then read again a minute later (services.sources.incremental):
+    the second read is what each minute costs a dashboard left open."""
+    print(f"\n{'live 24h':<18} {'first s':>8} {'queries':>7} {'next minute s':>14} {'queries':>7}")
+    for name in ("overview", "mesh", "investigate"):
+        source = PrometheusSource(SourceSettings(prometheus_url=url, timeout_seconds=120, max_response_mb=500))
+        recorder = Recorder(source.http.session)
+        times, counts = [], []
+        for minute in range(repeat + 1):
+            now = anchor - timedelta(minutes=repeat - minute)
+            source.incremental.clock = lambda now=now: now
+            recorder.calls.clear()
+            times.append(timed(pages(source, Window(now - timedelta(hours=24), now), settings)[name]))
+            counts.append(len(recorder.calls))
+        print(f"{name:<18} {times[0]:>8.3f} {counts[0]:>7} {statistics.median(times[1:]):>14.3f} {max(counts[1:]):>7}")
 
 
 if __name__ == "__main__":
