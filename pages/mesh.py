@@ -15,11 +15,12 @@ view = current_view()
 t = view.t
 st.title(t("mesh.title"))
 st.caption(window_caption(view))
-service_graph(view)
 fine = incident_step(view.step)
-# First the window summaries and peaks (cheap), then curves of the shown services and of the
-# incident candidates only (services.overview.mesh_selection).
+# First the window summaries and peaks (cheap, and most of the service graph's reads: it finds
+# them in the shared cache), then curves of the shown services and of the incident candidates
+# only (services.overview.mesh_selection).
 parts = data.page_data(view.settings.sources, "mesh_summaries", view.window, view.step, view.filters)
+service_graph(view)
 
 
 def usable(name: str, title: str):

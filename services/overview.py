@@ -68,13 +68,14 @@ def chart_step(window: Window, step: int, width_px: int = CHART_WIDTH_PX) -> int
 
 
 def mesh_summaries(source: MetricSource, window: Window, step: int, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
-    """The Mesh page's first, cheap reads: p99 and traffic over the window per service and edge
-    (rankings and the edge table), and each service's and edge's peaks (incident candidates)."""
+    """The Mesh page's first, cheap reads: latency and traffic over the window per service and
+    edge (rankings and the edge table; the service graph asks the same, so through the shared
+    cache it reads them once), and each service's and edge's peaks (incident candidates)."""
     return read_concurrently(
         {
-            "latency_summary": lambda: source.latency_summary(window, filters, "service", quantiles=P99),
+            "latency_summary": lambda: source.latency_summary(window, filters, "service"),
             "traffic_summary": lambda: source.traffic_summary(window, filters, "service"),
-            "edge_latency_summary": lambda: source.latency_summary(window, filters, "edge", quantiles=P99),
+            "edge_latency_summary": lambda: source.latency_summary(window, filters, "edge"),
             "edge_traffic_summary": lambda: source.traffic_summary(window, filters, "edge"),
             "peaks": lambda: source.peak_summary(window, incident_step(step), filters, "service", LATENCY_FLOOR_MS),
             "edge_peaks": lambda: source.peak_summary(window, incident_step(step), filters, "edge", LATENCY_FLOOR_MS),

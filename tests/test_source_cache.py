@@ -53,6 +53,18 @@ def test_ten_sessions_asking_at_once_cost_one_read():
     assert source.calls == 2
 
 
+def test_one_question_asked_in_other_words_is_one_read():
+    """The Mesh page and its service graph ask the same summary, one leaving the reporter out."""
+    source = Slow()
+    cached = CachingSource(source)
+    cached.traffic_summary(LIVE, Filters(), "service")
+    cached.traffic_summary(LIVE, Filters(), "service", "destination")
+    cached.traffic_summary(window=LIVE, filters=Filters(), by="service", reporter="destination")
+    assert source.calls == 1
+    cached.traffic_summary(LIVE, Filters(), "service", "source")
+    assert source.calls == 2
+
+
 def test_a_failure_is_raised_to_the_asker_and_not_kept():
     source = Slow()
     cached = CachingSource(source)

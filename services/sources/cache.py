@@ -2,8 +2,8 @@
 
 The pages and the chat ask the same source the same questions (the Overview's summaries, the
 Mesh page's peaks and curves, an investigation's neighbourhood); answered once, every later ask
-is a dictionary lookup, whoever asks. Keys are the method and its arguments (windows aligned to
-the minute). A window that ended in the past cannot change, so it is kept for an hour; a live
+is a dictionary lookup, whoever asks. Keys are the method and its arguments by name, defaults
+filled in (windows aligned to the minute). A window that ended in the past cannot change, so it is kept for an hour; a live
 one for a minute (its key moves with it anyway). Concurrent asks of one key wait for the one
 read in flight (single flight: ten sessions opening the same page send one set of queries). A
 failed read raises to every waiter and is not kept, so the next ask tries again. The oldest
@@ -12,6 +12,7 @@ entries go first beyond `max_entries`.
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from collections import OrderedDict
@@ -51,13 +52,14 @@ class CachingSource:
         self.source, self.name, self.max_entries, self.clock, self.timer = source, source.name, max_entries, clock, timer
         self._entries: OrderedDict[Hashable, tuple[float, Future]] = OrderedDict()
         self._lock = threading.Lock()
+        self._signatures: dict[str, inspect.Signature] = {}
         self.reads = 0  # reads that reached the source (for tests and benchmarks)
 
     def __getattr__(self, method: str) -> Any:
         attribute = getattr(self.source, method)
         if method not in CACHED:
             return attribute
-        return lambda *args, **kwargs: self._read(method, attribute, args, kwargs)
+        return lambda *args, **kwargs: self._read(method, attribute, self._arguments(method, attribute, args, kwargs))
 
     def _lifetime(self, args: tuple) -> float:
         window = next((a for a in args if isinstance(a, Window)), None)
@@ -65,9 +67,18 @@ class CachingSource:
             return LIVE_SECONDS
         return PAST_SECONDS
 
-    def _read(self, method: str, read: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-        args = tuple(a.aligned() if isinstance(a, Window) else a for a in args)
-        key = (method, args, tuple(sorted(kwargs.items())))
+    def _arguments(self, method: str, read: Callable[..., Any], args: tuple, kwargs: dict) -> dict[str, Any]:
+        """Every argument by name, defaults filled in and windows aligned: one question asked
+        positionally or by keyword, or leaving a default out, is one key."""
+        signature = self._signatures.get(method)
+        if signature is None:
+            signature = self._signatures[method] = inspect.signature(read)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return {name: a.aligned() if isinstance(a, Window) else a for name, a in bound.arguments.items()}
+
+    def _read(self, method: str, read: Callable[..., Any], arguments: dict[str, Any]) -> Any:
+        key = (method, tuple(arguments.items()))
         now = self.timer()
         with self._lock:
             found = self._entries.get(key)
@@ -77,14 +88,14 @@ class CachingSource:
                 owner = False
             else:
                 future, owner = Future(), True
-                self._entries[key] = (now + self._lifetime(args), future)
+                self._entries[key] = (now + self._lifetime(tuple(arguments.values())), future)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
         if not owner:
             return _copy(future.result())
         try:
             self.reads += 1
-            value = read(*args, **kwargs)
+            value = read(**arguments)
         except BaseException as exc:
             with self._lock:
                 if self._entries.get(key, (0, None))[1] is future:
