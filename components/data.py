@@ -17,7 +17,7 @@ from services.i18n import Language, text
 from services.integrations.alertmanager import AlertmanagerClient
 from services.runtime import Runtime, build_runtime, open_store
 from services.sources.base import Filters, MetricSource, SourceError, SourceStatus
-from services.sources.cache import CachingSource
+from services.sources.cache import CachingSource, derived
 from services.sources.factory import make_source
 from services.timewindow import Window
 
@@ -52,6 +52,14 @@ def page_data(settings: SourceSettings, page: str, window: Window, *args: Any) -
     Each read comes from the shared cache, so a rerun, another session or the chat asking the
     same costs no query."""
     return PAGES[page](source_for(settings), window.aligned(), *args)
+
+
+def mesh_incidents(
+    settings: SourceSettings, window: Window, step: int, filters: Filters, selection: overview.MeshSelection
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Mesh page's service and edge incidents (services.overview.mesh_incidents), found once
+    per window and selection for every rerun, session and chat question."""
+    return derived(source_for(settings), overview.mesh_incidents, window.aligned(), step, filters, selection.candidates())
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)

@@ -47,12 +47,13 @@ class Selection:
     lang: Language
 
     def view(self) -> View:
-        """The view as of now: a relative span is resolved against the clock here, once per run."""
+        """The view as of now: a relative span is resolved against the clock here, once per run, to
+        the minute (every read aligns to it anyway; the Streamlit caches keyed on it then hit)."""
         if self.fixed is not None:
             window = self.fixed
         else:
             assert self.span is not None
-            window = last(self.span, now_for(self.settings.sources))
+            window = last(self.span, now_for(self.settings.sources)).aligned()
         return View(self.settings, window, self.filters, self.tz, self.lang)
 
 

@@ -10,6 +10,7 @@ from components.panel import loaded, no_data
 from components.state import current_view
 from services.mesh.incidents import ERROR_RATIO_LIMIT, format_peak, incidents
 from services.overview import edge_table, incident_step, mesh_selection, series_label
+from services.sources.base import SourceError
 
 view = current_view()
 t = view.t
@@ -47,11 +48,14 @@ parts = {**parts, **data.page_data(view.settings.sources, "mesh_curves", view.wi
 latency, traffic = usable("latency", t("overview.latency")), usable("traffic", t("overview.errors"))
 # Incidents are found on the candidates' curves; without the peaks they are unknown, not none.
 peaks_known = usable("peaks", t("mesh.incident_search")) is not None
-found = (
-    incidents(usable("incident_latency", t("overview.latency")), usable("incident_traffic", t("overview.errors")), fine)
-    if peaks_known
-    else None
-)
+edge_peaks_known = usable("edge_peaks", t("mesh.edge_incident_search")) is not None
+try:
+    found, edge_found = data.mesh_incidents(view.settings.sources, view.window, view.step, view.filters, selection)
+except SourceError:  # a candidate's curve is missing: the incidents on those that could be read
+    found = incidents(usable("incident_latency", t("overview.latency")), usable("incident_traffic", t("overview.errors")), fine)
+    edge_found = incidents(
+        usable("edge_latency", t("mesh.edge_latency_series")), usable("edge_traffic", t("mesh.edge_error_series")), fine
+    )
 
 CHARTS = [  # series (the shown services only), measure, title, axis, incident kind, axis in percent
     (latency, "p99", t("mesh.p99_title"), t("mesh.p99_axis"), "latency", False),
@@ -64,10 +68,10 @@ for shown, column, title, axis, kind, percent in CHARTS:
     if shown.empty:
         no_data(view, title)
     else:
-        marks = found[found["kind"] == kind] if found is not None else None
+        marks = found[found["kind"] == kind] if peaks_known else None
         st.plotly_chart(series_chart(view, shown, column, series_label(shown), axis, marks, percent), key=f"{column}_chart")
 
-if found is not None:
+if peaks_known:
     st.subheader(t("mesh.incidents", count=len(found)))
     st.caption(t("mesh.incidents_caption", limit=f"{ERROR_RATIO_LIMIT:.0%}"))
     if found.empty:
@@ -99,11 +103,8 @@ if edge_latency is not None and edge_traffic is not None:
     if edges.empty:
         no_data(view, t("mesh.traffic"))
     else:
-        if usable("edge_peaks", t("mesh.edge_incident_search")) is not None:
-            edge_incidents = incidents(
-                usable("edge_latency", t("mesh.edge_latency_series")), usable("edge_traffic", t("mesh.edge_error_series")), fine
-            )
-            hot = set(zip(edge_incidents["source_workload"], edge_incidents["service"], strict=False))
+        if edge_peaks_known:
+            hot = set(zip(edge_found["source_workload"], edge_found["service"], strict=False))
             flags = [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"], strict=False)]
         else:  # unknown: no edge is marked, and the panel above says why
             flags = [False] * len(edges)
@@ -121,11 +122,10 @@ if edge_latency is not None and edge_traffic is not None:
             "ratio_4xx",
             "ratio_grpc_error",
         ]
-        table = edges[columns]
+        # Incident edges come first and are ticked; no row colours: a styled table of every edge
+        # costs more to send than the rest of the page.
         st.dataframe(
-            table.style.apply(
-                lambda row: ["background-color: rgba(214,39,40,0.15)" if row["incident"] else "" for _ in row], axis=1
-            ),
+            edges[columns],
             hide_index=True,
             column_config=headers(
                 view,

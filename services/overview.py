@@ -12,7 +12,7 @@ import pandas as pd
 
 from services.alerts.analysis import analyse_alerts, firing_records, flapping_records, likely_false_records
 from services.config import AlertSettings
-from services.mesh.incidents import ERROR_RATIO_LIMIT, LATENCY_FLOOR_MS
+from services.mesh.incidents import ERROR_RATIO_LIMIT, LATENCY_FLOOR_MS, incidents
 from services.sources.base import EDGE_KEYS, P99, SERVICE_KEYS, Filters, Grouping, MetricSource, SourceError, empty_frame
 from services.sources.reads import run_all
 from services.timewindow import Window, iso, nice_step
@@ -94,6 +94,10 @@ class MeshSelection:
     slow_edges: tuple[Key, ...] = ()
     failing_edges: tuple[Key, ...] = ()
 
+    def candidates(self) -> MeshSelection:
+        """The incident candidates only: what incidents depend on, whichever services are drawn."""
+        return replace(self, latency=(), errors=())
+
 
 def _flagged(peaks: pd.DataFrame | SourceError, column: str, limit: float, keys: list[str]) -> tuple[Key, ...]:
     if isinstance(peaks, SourceError) or peaks.empty:
@@ -162,6 +166,22 @@ def mesh_curves(
             "edge_traffic": read(selection.failing_edges, "edge", "traffic", fine),
         }
     )
+
+
+def mesh_incidents(
+    source: MetricSource, window: Window, step: int, filters: Filters, selection: MeshSelection
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The incidents of the services and of the edges, found on the candidates' curves (through
+    services.sources.cache.derived the shared cache keeps them for the page's reruns and the
+    chat). A candidate's curve that could not be read raises its SourceError."""
+    curves = mesh_curves(source, window, step, filters, selection.candidates())
+    parts = [curves[name] for name in ("incident_latency", "incident_traffic", "edge_latency", "edge_traffic")]
+    for part in parts:
+        if isinstance(part, SourceError):
+            raise part
+    latency, traffic, edge_latency, edge_traffic = (p for p in parts if isinstance(p, pd.DataFrame))
+    fine = incident_step(step)
+    return incidents(latency, traffic, fine), incidents(edge_latency, edge_traffic, fine)
 
 
 def mesh_data(

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from services.sources.base import Filters, SourceError
-from services.sources.cache import CachingSource
+from services.sources.cache import CachingSource, derived
 from services.timewindow import Window, utcnow
 
 
@@ -105,3 +105,25 @@ def test_the_oldest_entries_go_first():
     cached.traffic_summary(PAST, Filters(), "service")  # kept: used recently
     cached.traffic_summary(PAST, Filters(), "edge")  # dropped when "other" came in
     assert source.calls == 4
+
+
+def test_a_value_found_in_reads_is_computed_once_and_a_failed_one_again():
+    """The Mesh page's incidents: its reruns and the chat find them, unless finding them failed."""
+    source = Slow()
+    cached = CachingSource(source)
+    computed = []
+
+    def busiest(src, window, by):
+        computed.append(by)
+        frame = src.traffic_summary(window, Filters(), by)
+        if by == "edge":
+            raise SourceError("Prometheus at http://p is unreachable")
+        return frame.sort_values("rps").iloc[-1]["service"]
+
+    assert [derived(cached, busiest, LIVE, "service") for _ in range(3)] == ["b"] * 3
+    assert computed == ["service"] and source.calls == 1
+    for _ in range(2):
+        with pytest.raises(SourceError):
+            derived(cached, busiest, LIVE, "edge")
+    assert computed == ["service", "edge", "edge"]
+    assert derived(source, busiest, LIVE, "service") == "b" and source.calls == 3, "an uncached source computes each time"

@@ -10,8 +10,6 @@ import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 from services.alerts.analysis import (
     SEVERITY_ORDER,
     FiringAlert,
@@ -27,11 +25,12 @@ from services.assistant.actions import Action
 from services.config import Settings
 from services.i18n import Language, text
 from services.knowledge.index import Hit, KnowledgeIndex
-from services.mesh.incidents import Incident, format_peak, incident_records, incidents
+from services.mesh.incidents import Incident, format_peak, incident_records
 from services.mesh.investigate import Investigation, investigate
-from services.overview import RankedService, incident_step, mesh_curves, mesh_selection, mesh_summaries, overview_data, ranked
+from services.overview import RankedService, mesh_incidents, mesh_selection, mesh_summaries, overview_data, ranked
 from services.runtime import Runtime
 from services.sources.base import Filters, MetricSource, SourceError
+from services.sources.cache import derived
 from services.timewindow import Window, auto_step, local_text
 
 RUNBOOK_HITS = 4
@@ -190,20 +189,15 @@ def _incidents(source: MetricSource, window: Window, filters: Filters, settings:
     already read costs nothing); a part that failed makes them unknown, never none."""
     step = auto_step(window, settings.sources.step_seconds)
     summaries = mesh_summaries(source, window, step, filters)
-    # Only the candidates' curves: the page's drawn curves are not needed (top 0 reads none).
-    curves = mesh_curves(source, window, step, filters, mesh_selection(summaries, 0, ()))
-    failed = [
-        part
-        for part in (summaries["peaks"], curves["incident_latency"], curves["incident_traffic"])
-        if isinstance(part, SourceError)
-    ]
-    if failed:
-        facts.errors.append(f"mesh series: {failed[0]}")
+    try:
+        if isinstance(summaries["peaks"], SourceError):
+            raise summaries["peaks"]
+        found, _ = derived(source, mesh_incidents, window.aligned(), step, filters, mesh_selection(summaries, 0, ()).candidates())
+    except SourceError as exc:
+        facts.errors.append(f"mesh series: {exc}")
         facts.unknown.add("mesh")
         return []
-    latency, traffic = curves["incident_latency"], curves["incident_traffic"]
-    assert isinstance(latency, pd.DataFrame) and isinstance(traffic, pd.DataFrame)
-    return incident_records(incidents(latency, traffic, incident_step(step)))
+    return incident_records(found)
 
 
 def _investigation(runtime: Runtime, question: str, window: Window, filters: Filters, facts: Facts) -> Investigation | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -113,7 +114,15 @@ class ServiceGraph:
         ]
 
     def callers(self, key: ServiceKey) -> list[GraphEdge]:
-        return [e for e in self.edges if e.destination == key]
+        return self._callers.get(key, [])
+
+    @cached_property
+    def _callers(self) -> dict[ServiceKey, list[GraphEdge]]:
+        """Edges by destination, indexed once: ranking the unhealthiest services asks every node's callers."""
+        index: dict[ServiceKey, list[GraphEdge]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.destination, []).append(edge)
+        return index
 
     def dependencies(self, key: ServiceKey) -> list[GraphEdge]:
         """Edges this service's workload calls: its workload is named like the service (Istio's convention)."""

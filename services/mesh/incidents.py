@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+import numpy as np
 import pandas as pd
 
 from services.sources.base import EDGE_KEYS
@@ -19,38 +20,53 @@ MIN_POINTS = 2
 
 
 def excursions(series: pd.DataFrame | None, column: str, kind: str, step_seconds: int) -> pd.DataFrame:
-    """Periods where `column` of a service's (or an edge's) series is abnormally high."""
+    """Periods where `column` of a service's (or an edge's) series is abnormally high.
+
+    A period is a run of flagged points of one series no more than a step apart; it needs
+    MIN_POINTS. Found with arrays over all series at once: on every rerun of the Mesh page and
+    for every chat question, grouped aggregations per run cost more than the rest of the page."""
     if series is None or series.empty or column not in series:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
     keys = [k for k in EDGE_KEYS if k in series.columns]
     frame = series.sort_values(keys + ["time"], ignore_index=True)
-    group = frame.groupby(keys, sort=False).ngroup()
-    values = frame[column]
-    baseline = values.groupby(group).transform("median")
+    group = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    values = frame[column].to_numpy(dtype=float)
+    baseline = frame[column].groupby(group).transform("median").to_numpy(dtype=float)
     if kind == "latency":
         flagged = (values >= LATENCY_FACTOR * baseline) & (values >= LATENCY_FLOOR_MS)
     else:
         flagged = values >= ERROR_RATIO_LIMIT
-    same_series = group.eq(group.shift())
-    contiguous = same_series & (frame["time"].diff().dt.total_seconds() <= step_seconds)
-    starts = flagged & ~(flagged.shift(fill_value=False) & contiguous)
-    run = starts.cumsum()[flagged]
-    hits = frame[flagged].assign(baseline=baseline[flagged], _run=run)
-    if hits.empty:
+    times = frame["time"]
+    seconds = times.to_numpy(dtype="datetime64[s]").astype(np.int64)
+    contiguous = np.zeros(len(frame), dtype=bool)
+    contiguous[1:] = (group[1:] == group[:-1]) & (np.diff(seconds) <= step_seconds)
+    previous = np.concatenate([[False], flagged[:-1]])
+    starts = flagged & ~(previous & contiguous)
+    hits = np.flatnonzero(flagged)
+    run_starts = np.flatnonzero(starts[hits])  # positions in `hits` where a run begins
+    run_ends = np.append(run_starts[1:], len(hits))[: len(run_starts)]
+    rows = []
+    for begin, end in zip(run_starts, run_ends, strict=True):
+        if end - begin < MIN_POINTS:
+            continue
+        run = hits[begin:end]
+        top = run[int(np.argmax(values[run]))]
+        first = run[0]
+        rows.append((first, run[-1], top, values[top], baseline[first]))
+    if not rows:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
-    runs = hits.groupby("_run", sort=False)
-    out = runs.agg(
-        **{k: (k, "first") for k in keys},
-        start=("time", "min"),
-        end=("time", "max"),
-        peak=(column, "max"),
-        baseline=("baseline", "first"),
-        points=("time", "size"),
-    )
-    out["peak_time"] = hits.loc[runs[column].idxmax().to_numpy(), "time"].to_numpy()
-    out = out[out["points"] >= MIN_POINTS].assign(kind=kind)
+    first, last, top, peak, base = (np.array(c) for c in zip(*rows, strict=True))
+    out = frame.loc[first, keys].reset_index(drop=True)
     if "source_workload" not in out:
         out["source_workload"] = ""
+    out = out.assign(
+        kind=kind,
+        start=times.iloc[first].to_numpy(),
+        end=times.iloc[last].to_numpy(),
+        peak=peak,
+        peak_time=times.iloc[top].to_numpy(),
+        baseline=base,
+    )
     return out[INCIDENT_COLUMNS].sort_values("start", ignore_index=True)
 
 

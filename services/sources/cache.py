@@ -19,11 +19,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from services.sources.incremental import is_live
 from services.timewindow import Window, utcnow
 
+T = TypeVar("T")
 LIVE_SECONDS, PAST_SECONDS = 60.0, 3600.0
 CACHED = (
     "latency_series",
@@ -105,12 +106,28 @@ class CachingSource:
         future.set_result(value)
         return _copy(value)
 
+    def derived(self, compute: Callable[..., T], *args: Any) -> T:
+        """`compute(self, *args)`, a value found in this source's reads (the incidents on the
+        Mesh page's curves), kept like a read with those arguments: the page's reruns and the
+        chat's questions find it computed. A compute that raises is not kept."""
+        arguments = {str(i): a.aligned() if isinstance(a, Window) else a for i, a in enumerate(args)}
+        return self._read(
+            getattr(compute, "__qualname__", repr(compute)), lambda **kept: compute(self, *kept.values()), arguments
+        )
+
     def clear(self) -> None:
         """Forget every read (the next asks go to the source)."""
         with self._lock:
             self._entries.clear()
 
 
+def derived(source: Any, compute: Callable[..., T], *args: Any) -> T:
+    """`compute(source, *args)`, kept in the shared cache when the source has one (the app's)."""
+    return source.derived(compute, *args) if isinstance(source, CachingSource) else compute(source, *args)
+
+
 def _copy(value: Any) -> Any:
     """Each caller gets its own frame or list: a page that adds a column must not change the cache."""
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
     return value.copy() if hasattr(value, "copy") else value
