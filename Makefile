@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	$(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true \
+	$(PY) -m components.server --server.address $(ADDRESS) --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
 system-deps:

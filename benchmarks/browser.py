@@ -130,7 +130,7 @@ def ask(page, wire: Wire, question: str) -> float:
 def dashboard(env: dict[str, str], work: Path) -> Iterator[tuple[servers.Server, float, float]]:
     """The server, with (seconds from start to health, seconds from start to spawn)."""
     started = time.perf_counter()
-    with servers.streamlit(ROOT / "app.py", ROOT, env, work / "streamlit.log") as server:
+    with servers.streamlit(ROOT, env, work / "streamlit.log") as server:
         health = time.perf_counter() - started
         yield server, health, started
 

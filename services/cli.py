@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.auth import operator
-from services.config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from services.config import ConfigError, Settings, load_settings
 from services.i18n import Language
 from services.knowledge.documents import KnowledgeError
 from services.llm.client import ModelError
@@ -587,7 +587,8 @@ def _demo_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    """`streamlit run` on app.py wherever it is installed, with the Makefile's flags; the options
+    """The dashboard's server (components.server: `streamlit run` on app.py wherever it is
+    installed, the first page's modules imported first), with the Makefile's flags; the options
     of the repo's .streamlit/config.toml are passed too, since an installed package is run from
     a directory that has none. Streamlit's CLI replaces this process (services import no
     Streamlit), so Ctrl-C and SIGTERM stop the server itself."""
@@ -599,7 +600,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "client.toolbarMode": "viewer",  # no Deploy button or developer menu
     }
     options = [part for key, value in flags.items() for part in (f"--{key}", value)]
-    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"), *options])
+    os.execv(sys.executable, [sys.executable, "-m", "components.server", *options])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ free port, and is stopped by PID.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import requests
+
+ROOT = Path(__file__).resolve().parents[1]
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -119,18 +122,17 @@ def alertmanager(work: Path):
 
 
 @contextmanager
-def streamlit(app: Path, cwd: Path, env: Mapping[str, str], log: Path, port: int | None = None) -> Iterator[Server]:
-    """`streamlit run app`, headless, on `port` (a free one by default); `cwd` is where it reads
-    `.streamlit/` (config.toml, secrets.toml). Stopped by PID after use."""
+def streamlit(cwd: Path, env: Mapping[str, str], log: Path, port: int | None = None) -> Iterator[Server]:
+    """The dashboard as `make run` starts it (components.server), headless, on `port` (a free one
+    by default); `cwd` is where it reads `.streamlit/` (config.toml, secrets.toml). Stopped by PID."""
     port = port or free_port()
+    path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     with log.open("w") as out:
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "streamlit",
-                "run",
-                str(app),
+                "components.server",
                 "--server.port",
                 str(port),
                 "--server.headless",
@@ -139,7 +141,7 @@ def streamlit(app: Path, cwd: Path, env: Mapping[str, str], log: Path, port: int
                 "false",
             ],
             cwd=cwd,
-            env=dict(env),
+            env={**env, "PYTHONPATH": path},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -21,7 +21,7 @@ PAGES = {"mesh": ("mesh", 2), "alerts": ("alerts", 1), "overview": ("", 1)}
 def dashboard_url(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k in KEEP or not k.startswith(("PROMETHEUS_", "ALERTMANAGER_", "ONCALL_"))}
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with servers.streamlit(ROOT / "app.py", ROOT, env, log) as server:
+    with servers.streamlit(ROOT, env, log) as server:
         yield server.url
 
 

@@ -19,7 +19,6 @@ from tests.conftest import ANCHOR, KEEP, ROOT, require
 from tests.fake_openai import fake_openai
 
 pytestmark = pytest.mark.browser
-APP = ROOT / "app.py"
 
 
 def runbook(folder: Path, alert: str, meaning: str) -> None:
@@ -66,8 +65,8 @@ def test_two_replicas_share_feedback_audit_jobs_and_the_runbook_index(postgres_u
         )
         try:
             with (
-                servers.streamlit(APP, ROOT, replica["a"], tmp_path / "a.log") as a,
-                servers.streamlit(APP, ROOT, replica["b"], tmp_path / "b.log") as b,
+                servers.streamlit(ROOT, replica["a"], tmp_path / "a.log") as a,
+                servers.streamlit(ROOT, replica["b"], tmp_path / "b.log") as b,
                 servers.chromium() as browser,
             ):
                 check_feedback_and_audit_from_both(browser, a.url, b.url, postgres_url)

@@ -127,7 +127,7 @@ def dashboard(tmp_path_factory, provider, alertmanager_url, bundled_index_dir) -
         }
         settings = load_settings(env, secrets_file)
         assert settings.access.sign_in and settings.access.viewers == {"engineering"}
-        with servers.streamlit(ROOT / "app.py", work, env, work / "streamlit.log", port=port):
+        with servers.streamlit(work, env, work / "streamlit.log", port=port):
             yield Dashboard(url, provider, alertmanager_url, model, settings)
 
 
