@@ -70,15 +70,21 @@ def service_graph(settings: SourceSettings, window: Window, filters: Filters) ->
     return build_graph(source_for(settings), window.aligned(), filters)
 
 
-@st.cache_data(ttl=60, max_entries=128, show_spinner=False)
-def investigation(
-    settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int, _graph: Any = None
-) -> Any:
-    """One service's investigation (services.mesh.investigate), shared for a minute; `_graph` is the
-    page's graph of the same window (not part of the cache key), so it is not read twice."""
+def investigation(settings: SourceSettings, window: Window, service: str, namespace: str, cluster: str, step: int) -> Any:
+    """One service's investigation (services.mesh.investigate), kept in the shared read cache
+    for every rerun, session and chat question about it, unless a read in it failed."""
     from services.mesh.investigate import investigate
 
-    return investigate(source_for(settings), window.aligned(), service, namespace or None, cluster or None, step, _graph)
+    return derived(
+        source_for(settings),
+        investigate,
+        window.aligned(),
+        service,
+        namespace or None,
+        cluster or None,
+        step,
+        keep=lambda found: found.complete,
+    )
 
 
 @st.cache_data(ttl=30, show_spinner=False)

@@ -38,7 +38,7 @@ def service_graph(view: View) -> None:
     )
     focus: ServiceKey | None = labels.get(chosen)
     found = (
-        data.investigation(view.settings.sources, view.window, focus.service, focus.namespace, focus.cluster, view.step, graph)
+        data.investigation(view.settings.sources, view.window, focus.service, focus.namespace, focus.cluster, view.step)
         if focus
         else None
     )

@@ -127,3 +127,6 @@ def test_a_value_found_in_reads_is_computed_once_and_a_failed_one_again():
             derived(cached, busiest, LIVE, "edge")
     assert computed == ["service", "edge", "edge"]
     assert derived(source, busiest, LIVE, "service") == "b" and source.calls == 3, "an uncached source computes each time"
+    for _ in range(2):  # a value made around a failed read (an investigation with a gap) is not kept either
+        assert derived(cached, busiest, LIVE, "service ", keep=lambda v: False) == "b"
+    assert computed.count("service ") == 2

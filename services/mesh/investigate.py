@@ -107,6 +107,7 @@ class Investigation:
     summary: dict[str, float] = field(default_factory=dict)  # the service over the window: rps, p99, ratio_5xx
     step_messages: list[Message] = field(default_factory=list)  # `steps` and `notes` as messages
     note_messages: list[Message] = field(default_factory=list)
+    complete: bool = True  # False when a read failed (its note says which): not worth keeping
 
     def steps_in(self, lang: Language) -> list[str]:
         """The steps in `lang` (`steps` keep English: the model, the CLI and the answers read them)."""
@@ -482,6 +483,7 @@ def investigate(
         )
         for problem in graph.notes():
             result.note(problem)
+        result.complete = not graph.problems
         return result
     key = keys[0]
     result = Investigation(key.service, key.namespace, key.cluster, window, True, reporters=list(graph.reporters))
@@ -506,6 +508,8 @@ def investigate(
     result.alerts, alert_problem = _alerts(source, window, key)
     for note in [n for n in (alert_problem,) if n] + graph.notes():
         result.note(note)
+    if alert_problem or graph.problems:
+        result.complete = False
     symptom = max(result.symptoms, key=lambda s: s.severity) if result.symptoms else None
     if symptom is not None:
         if symptom.kind == "latency":
@@ -534,4 +538,5 @@ def _safely(read, result: Investigation) -> pd.DataFrame:
         return read()
     except SourceError as exc:
         result.note(Message.of("investigation.series_unavailable", error=str(exc)))
+        result.complete = False
         return pd.DataFrame()

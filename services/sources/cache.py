@@ -12,6 +12,7 @@ entries go first beyond `max_entries`.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import threading
 import time
@@ -78,7 +79,9 @@ class CachingSource:
         bound.apply_defaults()
         return {name: a.aligned() if isinstance(a, Window) else a for name, a in bound.arguments.items()}
 
-    def _read(self, method: str, read: Callable[..., Any], arguments: dict[str, Any]) -> Any:
+    def _read(
+        self, method: str, read: Callable[..., Any], arguments: dict[str, Any], keep: Callable[[Any], bool] | None = None
+    ) -> Any:
         key = (method, tuple(arguments.items()))
         now = self.timer()
         with self._lock:
@@ -98,22 +101,27 @@ class CachingSource:
             self.reads += 1
             value = read(**arguments)
         except BaseException as exc:
-            with self._lock:
-                if self._entries.get(key, (0, None))[1] is future:
-                    del self._entries[key]  # a failure is not kept
+            self._forget(key, future)  # a failure is not kept
             future.set_exception(exc)
             raise
+        if keep is not None and not keep(value):
+            self._forget(key, future)
         future.set_result(value)
         return _copy(value)
 
-    def derived(self, compute: Callable[..., T], *args: Any) -> T:
+    def _forget(self, key: Hashable, future: Future) -> None:
+        with self._lock:
+            if self._entries.get(key, (0, None))[1] is future:
+                del self._entries[key]
+
+    def derived(self, compute: Callable[..., T], *args: Any, keep: Callable[[T], bool] | None = None) -> T:
         """`compute(self, *args)`, a value found in this source's reads (the incidents on the
-        Mesh page's curves), kept like a read with those arguments: the page's reruns and the
-        chat's questions find it computed. A compute that raises is not kept."""
+        Mesh page's curves, an investigation), kept like a read with those arguments: the page's
+        reruns and the chat's questions find it computed. A compute that raises is not kept, nor
+        a value `keep` refuses (one made around a failed read)."""
         arguments = {str(i): a.aligned() if isinstance(a, Window) else a for i, a in enumerate(args)}
-        return self._read(
-            getattr(compute, "__qualname__", repr(compute)), lambda **kept: compute(self, *kept.values()), arguments
-        )
+        name = f"{compute.__module__}.{compute.__qualname__}"
+        return self._read(name, lambda **kept: compute(self, *kept.values()), arguments, keep)
 
     def clear(self) -> None:
         """Forget every read (the next asks go to the source)."""
@@ -121,13 +129,14 @@ class CachingSource:
             self._entries.clear()
 
 
-def derived(source: Any, compute: Callable[..., T], *args: Any) -> T:
+def derived(source: Any, compute: Callable[..., T], *args: Any, keep: Callable[[T], bool] | None = None) -> T:
     """`compute(source, *args)`, kept in the shared cache when the source has one (the app's)."""
-    return source.derived(compute, *args) if isinstance(source, CachingSource) else compute(source, *args)
+    return source.derived(compute, *args, keep=keep) if isinstance(source, CachingSource) else compute(source, *args)
 
 
 def _copy(value: Any) -> Any:
-    """Each caller gets its own frame or list: a page that adds a column must not change the cache."""
+    """Each caller gets its own frame, list or investigation: a page that adds a column must not
+    change the cache."""
     if isinstance(value, tuple):
         return tuple(_copy(v) for v in value)
-    return value.copy() if hasattr(value, "copy") else value
+    return value.copy() if hasattr(value, "copy") else copy.deepcopy(value)
