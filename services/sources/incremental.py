@@ -34,7 +34,7 @@ from services.timewindow import Window, grid, utcnow
 LIVE_MARGIN = timedelta(minutes=5)  # a window ending this close to now may still get samples
 SETTLE_SECONDS = 300  # points and hours newer than this are read again: their samples may still arrive
 HOUR = 3600
-MAX_KEPT = 256  # curves and whole-hour totals kept per source (the oldest go first)
+MAX_KEPT = 64  # curves and whole-hour totals kept per source, each (the least recently used go first)
 
 Combine = Literal["sum", "max"]
 RangeFetch = Callable[[str, int, int, int], list[dict]]  # (promql, first, last, step) -> matrix
