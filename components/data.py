@@ -15,7 +15,7 @@ from services import overview
 from services.config import KnowledgeSettings, Settings, SourceSettings
 from services.i18n import Language, text
 from services.integrations.alertmanager import AlertmanagerClient
-from services.runtime import Runtime, build_runtime, open_store
+from services.runtime import Runtime, build_runtime, open_store, served_index
 from services.sources.base import Filters, MetricSource, SourceError, SourceStatus
 from services.sources.cache import CachingSource, derived
 from services.sources.factory import make_source
@@ -119,16 +119,10 @@ def alertmanager_silences(settings: SourceSettings) -> pd.DataFrame:
     return client.silences()
 
 
-@st.cache_resource(show_spinner=False)
 def live_index(settings: Settings) -> LiveIndex:
     """The configured runbook index this process serves, loaded (or, if there is none anywhere,
-    built and published) on a background thread, shared by every session (services.knowledge.warmup)."""
-    from services.knowledge import indexing  # FAISS and the encoder: off the first page's path
-    from services.knowledge.warmup import LiveIndex
-
-    return LiveIndex(
-        lambda: indexing.load_or_build_index(settings.knowledge, settings.knowledge.index_dir, open_store(settings)[0])
-    )
+    built and published) on a background thread since the server started (services.runtime.served_index)."""
+    return served_index(settings)
 
 
 @st.cache_data(ttl=5, show_spinner=False)

@@ -7,6 +7,7 @@ The pages build one per run (components/data.runtime) and the CLI one per comman
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from services.auth import ANONYMOUS, Actor
 from services.config import Settings
 from services.integrations.alertmanager import AlertmanagerClient
 from services.knowledge.index import KnowledgeIndex
+from services.knowledge.warmup import LiveIndex
 from services.llm.client import ChatModel
 from services.sources.base import MetricSource
 from services.sources.factory import make_source, now_for
@@ -49,6 +51,22 @@ class Runtime:
 
 
 _retained: set[str] = set()
+_served: dict[Settings, LiveIndex] = {}
+_served_lock = threading.Lock()
+
+
+def served_index(settings: Settings) -> LiveIndex:
+    """The runbook index this process serves for `settings`: one per process, started by the
+    server before it answers (components.server) and used by every page and question after."""
+    with _served_lock:
+        live = _served.get(settings)
+        if live is None:
+            from services.knowledge import indexing  # FAISS and the encoder: on the loading thread's first use
+
+            live = _served[settings] = LiveIndex(
+                lambda: indexing.load_or_build_index(settings.knowledge, settings.knowledge.index_dir, open_store(settings)[0])
+            )
+        return live
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str | None]:
