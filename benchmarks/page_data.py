@@ -205,6 +205,7 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--work", type=Path, help="keep the backfilled data here and reuse it on the next run")
+    parser.add_argument("--minutes", type=int, default=30, help="minutes a live 24 h window is followed for")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -241,24 +242,36 @@ def main() -> None:
                         f"{label:<8} {name:<9} {len(calls):>7} {page:>8.3f} {seq:>10.3f} {par:>10.3f} {page / seq:>9.2f} "
                         f"{page / par:>9.2f}"
                     )
-            live_refresh(server.url, anchor, settings, args.repeat)
+            live_refresh(server.url, anchor, settings, args.minutes)
 
 
 def live_refresh(url: str, anchor, settings: AlertSettings, repeat: int) -> None:
     """A live 24 h window read, then read again a minute later (services.sources.incremental):
-    the second read is what each minute costs a dashboard left open."""
-    print(f"\n{'live 24h':<18} {'first s':>8} {'queries':>7} {'next minute s':>14} {'queries':>7}")
+    the second read is what each minute costs a dashboard left open; `repeat` minutes go by."""
+    print(f"\n{'live 24h':<18} {'first s':>8} {'queries':>7} {'next minute s':>14} {'queries':>7} {'RSS MB':>14}")
     for name in ("overview", "mesh", "investigate"):
         source = PrometheusSource(SourceSettings(prometheus_url=url, timeout_seconds=120, max_response_mb=500))
         recorder = Recorder(source.http.session)
-        times, counts = [], []
+        times, counts, rss = [], [], []
         for minute in range(repeat + 1):
             now = anchor - timedelta(minutes=repeat - minute)
             source.incremental.clock = lambda now=now: now
             recorder.calls.clear()
             times.append(timed(pages(source, Window(now - timedelta(hours=24), now), settings)[name]))
             counts.append(len(recorder.calls))
-        print(f"{name:<18} {times[0]:>8.3f} {counts[0]:>7} {statistics.median(times[1:]):>14.3f} {max(counts[1:]):>7}")
+            rss.append(resident_mb())
+        print(
+            f"{name:<18} {times[0]:>8.3f} {counts[0]:>7} {statistics.median(times[1:]):>14.3f} {max(counts[1:]):>7} "
+            f"{rss[0]:>6.0f} -> {rss[-1]:<6.0f}"
+        )
+
+
+def resident_mb() -> float:
+    """This process' resident memory now (VmRSS), MB: what the kept minutes cost as they go by."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 if __name__ == "__main__":
