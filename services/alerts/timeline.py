@@ -5,7 +5,6 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from services.alerts.analysis import SEVERITY_COLORS
@@ -38,31 +37,29 @@ def alert_timeline(
     else:
         frame["row"] = frame[group_by].replace("", text("timeline.none", lang)) + " · " + frame["alertname"]
     rows = frame["row"].nunique()
-    fig = px.timeline(
-        frame,
-        x_start="start_local",
-        x_end="end_local",
-        y="row",
-        color="severity",
-        color_discrete_map=SEVERITY_COLORS,
-        hover_data={
-            "alertname": True,
-            "status": True,
-            "labels_text": True,
-            "row": False,
-            "start_local": "|%Y-%m-%d %H:%M",
-            "end_local": "|%Y-%m-%d %H:%M",
-        },
-        labels={
-            "start_local": text("column.start", lang),
-            "end_local": text("column.end", lang),
-            "labels_text": text("column.labels", lang),
-            "alertname": text("column.alertname", lang),
-            "status": text("timeline.status", lang),
-            "severity": text("column.severity", lang),
-            "row": "",
-        },
-    )
+    # graph_objects directly (plotly express costs more than the rest of a cached Overview rerun);
+    # the texts of the alerts go in as data (customdata), never into the hover template.
+    names = [text(key, lang) for key in ("column.severity", "column.alertname", "timeline.status", "column.labels")]
+    names += [text("column.start", lang), text("column.end", lang)]
+    hover = "<br>".join(f"{name}=%{{customdata[{i}]}}" for i, name in enumerate(names))
+    frame["start_text"] = frame["start_local"].dt.strftime("%Y-%m-%d %H:%M")
+    frame["end_text"] = frame["end_local"].dt.strftime("%Y-%m-%d %H:%M")
+    shown = ["severity", "alertname", "status", "labels_text", "start_text", "end_text"]
+    bars = [
+        go.Bar(
+            base=group["start_local"],
+            x=(group["end_local"] - group["start_local"]).dt.total_seconds() * 1000,
+            y=group["row"],
+            orientation="h",
+            name=str(severity),
+            legendgroup=str(severity),
+            marker_color=SEVERITY_COLORS.get(str(severity)),
+            customdata=group[shown].to_numpy(),
+            hovertemplate=hover + "<extra></extra>",
+        )
+        for severity, group in frame.groupby("severity", sort=False)
+    ]
+    fig = go.Figure(data=bars, layout=go.Layout(barmode="overlay", xaxis=dict(type="date")))
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(range=[_local(pd.Series([window.start]), tz)[0], _local(pd.Series([window.end]), tz)[0]])
     height = (28 if compact else 34) * rows + 90
