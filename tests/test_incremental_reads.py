@@ -6,15 +6,15 @@ from __future__ import annotations
 import math
 import re
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
 
 from services.config import SourceSettings
-from services.sources.base import EDGE_KEYS, SERVICE_KEYS, Filters
+from services.sources.base import EDGE_KEYS, SERVICE_KEYS, Filters, SourceError
 from services.sources.histogram import bucket_quantile
-from services.sources.incremental import SETTLE_SECONDS
+from services.sources.incremental import SETTLE_SECONDS, IncrementalReads
 from services.sources.prometheus import PrometheusSource
 from services.timewindow import Window
 
@@ -138,3 +138,24 @@ def test_bucket_quantile_edge_cases_follow_prometheus():
     assert math.isnan(bucket_quantile(0.99, [(100.0, 0.0), (INF, 0.0)])), "no observations"
     assert bucket_quantile(0.5, [(250.0, 4.0), (250.0, 6.0), (INF, 10.0)]) == pytest.approx(125.0), "le=250 and 250.0 are one"
     assert bucket_quantile(0.5, [(100.0, 60.0), (250.0, 50.0), (INF, 100.0)]) == pytest.approx(100 * 50 / 60), "held level"
+
+
+def test_a_failed_part_is_an_error_and_the_next_minute_reads_it_again():
+    """Unknown, never a smaller total: a part that could not be read fails the whole read."""
+    now = datetime(2026, 12, 3, 12, 30, tzinfo=UTC)
+    asked, failing = [], [True]
+
+    def instant(promql, at):
+        asked.append(promql)
+        if failing[0] and at == now:
+            raise SourceError("Prometheus at http://p is unreachable")
+        return [{"metric": {"service": "a"}, "value": [at.timestamp(), "1"]}]
+
+    reads = IncrementalReads(lambda *args: [], instant, clock=lambda: now)
+    window = Window(now - timedelta(hours=6), now)
+    with pytest.raises(SourceError, match="unreachable"):
+        reads.total(lambda r: f"increase(x[{r}])", window, "sum")
+    failing[0] = False
+    parts = reads.total(lambda r: f"increase(x[{r}])", window, "sum")
+    assert [float(s["value"][1]) for s in parts] == [3.0]  # 06:30-07:00, 07:00-12:00 (kept), 12:00-12:30
+    assert asked.count("increase(x[18000s])") == 1, "the whole hours, read before the failure, were kept"
