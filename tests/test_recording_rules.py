@@ -81,8 +81,17 @@ def test_recorded_series_give_the_same_numbers(recorded_only, demo_settings, anc
         demo.peak_summary(window, 300, Filters(), "service", 250.0),
         prom.peak_summary(window, 300, Filters(), "service", 250.0),
     )
-    flagged = [set(p.loc[(p["peak_slow_ratio"] >= 0.01) | (p["peak_ratio_5xx"] >= 0.02), "service"]) for p in peaks]
-    assert flagged[0] == flagged[1] and {"ledger", "inventory"} <= flagged[1]  # the same incident candidates
+    keys = ["cluster", "namespace", "service"]
+
+    def candidates(frame: pd.DataFrame, share: float = 1.0) -> set[tuple]:
+        hit = frame[(frame["peak_slow_ratio"] >= 0.01 * share) | (frame["peak_ratio_5xx"] >= 0.02 * share)]
+        return set(zip(*(hit[k] for k in keys), strict=True))
+
+    raw, recorded = candidates(peaks[0]), candidates(peaks[1])
+    # The same incident candidates: none lost, and any extra one sits at the line in the raw
+    # numbers too (the ruler's phase moves a peak by a few percent: 0.97% raw, 1.002% recorded).
+    assert raw <= recorded and {"ledger", "inventory"} <= {k[2] for k in recorded}
+    assert recorded - raw <= candidates(peaks[0], share=0.9), recorded - raw
     reads = [q for q in queries if "rate(" in q or "increase(" in q]
     assert reads and all("workload:istio_" in q for q in reads)
 
