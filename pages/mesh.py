@@ -48,7 +48,6 @@ parts = {**parts, **data.page_data(view.settings.sources, "mesh_curves", view.wi
 latency, traffic = usable("latency", t("overview.latency")), usable("traffic", t("overview.errors"))
 # Incidents are found on the candidates' curves; without the peaks they are unknown, not none.
 peaks_known = usable("peaks", t("mesh.incident_search")) is not None
-edge_peaks_known = usable("edge_peaks", t("mesh.edge_incident_search")) is not None
 try:
     found, edge_found = data.mesh_incidents(view.settings.sources, view.window, view.step, view.filters, selection)
 except SourceError:  # a candidate's curve is missing: the incidents on those that could be read
@@ -103,7 +102,7 @@ if edge_latency is not None and edge_traffic is not None:
     if edges.empty:
         no_data(view, t("mesh.traffic"))
     else:
-        if edge_peaks_known:
+        if usable("edge_peaks", t("mesh.edge_incident_search")) is not None:
             hot = set(zip(edge_found["source_workload"], edge_found["service"], strict=False))
             flags = [(s, d) in hot for s, d in zip(edges["source_workload"], edges["service"], strict=False)]
         else:  # unknown: no edge is marked, and the panel above says why
