@@ -22,7 +22,7 @@ from services.sources.factory import make_source
 from services.timewindow import Window
 
 if TYPE_CHECKING:
-    from services.knowledge.warmup import IndexWarmup, LiveIndex
+    from services.knowledge.warmup import IndexWarmup
 
 
 @st.cache_resource(show_spinner=False)
@@ -119,12 +119,6 @@ def alertmanager_silences(settings: SourceSettings) -> pd.DataFrame:
     return client.silences()
 
 
-def live_index(settings: Settings) -> LiveIndex:
-    """The configured runbook index this process serves, loaded (or, if there is none anywhere,
-    built and published) on a background thread since the server started (services.runtime.served_index)."""
-    return served_index(settings)
-
-
 @st.cache_data(ttl=5, show_spinner=False)
 def index_generation(settings: Settings) -> str | None:
     """The current index generation, after taking the newest one another replica published
@@ -142,7 +136,7 @@ def index_generation(settings: Settings) -> str | None:
 
 def warm_index(settings: Settings) -> IndexWarmup:
     """The index of the current generation, its load started if it was not (every page calls this)."""
-    return live_index(settings).at(index_generation(settings))
+    return served_index(settings).at(index_generation(settings))
 
 
 def assistant_index(settings: Settings, lang: Language) -> Any:

@@ -212,10 +212,9 @@ def _investigation(runtime: Runtime, question: str, window: Window, filters: Fil
         step = auto_step(window, runtime.settings.sources.step_seconds)
         cluster = filters.clusters[0] if len(filters.clusters) == 1 else None
         namespace = named.namespaces[0] if named.namespaces else None
-        found = derived(
+        return derived(
             runtime.source, investigate, window.aligned(), named.subject, namespace, cluster, step, keep=lambda i: i.complete
         )
-        return found
     except SourceError as exc:
         facts.errors.append(f"investigation: {exc}")
         facts.unknown.add("mesh")

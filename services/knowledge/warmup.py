@@ -1,8 +1,8 @@
 """The runbook index loaded (or built) on a background thread, so that no question waits for it.
 
-The dashboard starts one when its first page is viewed (Streamlit has no server-start hook):
-reading a FAISS index and the encoder takes seconds, building one from the runbooks longer, and
-the engineer is looking at charts meanwhile. A question asked before it is ready waits for the
+The dashboard's server starts one before it answers (components.server, through
+services.runtime.served_index): reading a FAISS index and the encoder takes seconds, building
+one from the runbooks longer. A question asked before it is ready waits for the
 rest of the load, never starts a second one; the chat panel shows the state.
 """
 

@@ -55,7 +55,6 @@ class CachingSource:
         self._entries: OrderedDict[Hashable, tuple[float, Future]] = OrderedDict()
         self._lock = threading.Lock()
         self._signatures: dict[str, inspect.Signature] = {}
-        self.reads = 0  # reads that reached the source (for tests and benchmarks)
 
     def __getattr__(self, method: str) -> Any:
         attribute = getattr(self.source, method)
@@ -98,7 +97,6 @@ class CachingSource:
         if not owner:
             return _copy(future.result())
         try:
-            self.reads += 1
             value = read(**arguments)
         except BaseException as exc:
             self._forget(key, future)  # a failure is not kept
