@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -10,6 +14,42 @@ import plotly.graph_objects as go
 from components.state import View
 
 INCIDENT_COLORS = {"latency": "rgba(214, 39, 40, 0.12)", "5xx": "rgba(148, 103, 189, 0.15)"}
+FIGURES_KEPT = 32
+
+_figures: OrderedDict[Hashable, go.Figure] = OrderedDict()
+_figures_lock = threading.Lock()
+
+
+def _fingerprint(value: object) -> Hashable:
+    """A frame or series by its content (index aside), anything else as itself."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        try:
+            hashed = pd.util.hash_pandas_object(value, index=False)
+        except TypeError:  # cells pandas cannot hash (an alert's labels are a dict): by their text
+            hashed = pd.util.hash_pandas_object(value.astype(str), index=False)
+        digest = hashlib.blake2b(hashed.to_numpy().tobytes(), digest_size=16)
+        shape = tuple(value.columns) if isinstance(value, pd.DataFrame) else value.name
+        return type(value).__name__, shape, str(value.dtypes), digest.digest()
+    return value
+
+
+def drawn(build: Callable[..., go.Figure], *args: object) -> go.Figure:
+    """`build(*args)`, or the figure it built before from equal arguments (frames compared by
+    content): a rerun of a page whose data is cached draws its charts again from the same data,
+    and plotly validates every trace it builds. Shared by every session: st.plotly_chart only
+    reads a figure (it serializes a copy), and nothing changes one after it is built."""
+    key = (build, *(_fingerprint(a) for a in args))
+    with _figures_lock:
+        figure = _figures.get(key)
+        if figure is not None:
+            _figures.move_to_end(key)
+            return figure
+    figure = build(*args)
+    with _figures_lock:
+        _figures[key] = figure
+        while len(_figures) > FIGURES_KEPT:
+            _figures.popitem(last=False)
+    return figure
 
 
 def _local(series: pd.Series, tz: ZoneInfo) -> pd.Series:

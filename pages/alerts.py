@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import data
+from components.charts import drawn
 from components.format import headers, localize, window_caption
 from components.panel import no_data, panel
 from components.state import current_view
@@ -43,7 +44,7 @@ with panel(view, t("alerts.history")):
         alerts = analyse_alerts(shown, view.window, view.settings.alerts)
         flapping, likely_false = alerts.hinted(view.lang)  # the tuning hints in the reader's language
 
-        st.plotly_chart(alert_timeline(shown, view.window, view.tz, group, lang=view.lang), key="alerts_timeline")
+        st.plotly_chart(drawn(alert_timeline, shown, view.window, view.tz, group, False, view.lang), key="alerts_timeline")
 
         st.subheader(t("alerts.firing", count=len(alerts.firing)))
         if alerts.firing.empty:

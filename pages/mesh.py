@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import data
-from components.charts import series_chart
+from components.charts import drawn, series_chart
 from components.format import headers, localize, window_caption
 from components.mesh_graph import service_graph
 from components.panel import loaded, no_data
@@ -68,7 +68,8 @@ for shown, column, title, axis, kind, percent in CHARTS:
         no_data(view, title)
     else:
         marks = found[found["kind"] == kind] if peaks_known else None
-        st.plotly_chart(series_chart(view, shown, column, series_label(shown), axis, marks, percent), key=f"{column}_chart")
+        chart = drawn(series_chart, view, shown, column, series_label(shown), axis, marks, percent)
+        st.plotly_chart(chart, key=f"{column}_chart")
 
 if peaks_known:
     st.subheader(t("mesh.incidents", count=len(found)))

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components import data
+from components.charts import drawn
 from components.format import headers, labels_text, local_time, localize, window_caption
 from components.panel import loaded, no_data
 from components.state import current_view
@@ -73,7 +74,7 @@ if alerts is not None:
         no_data(view, t("overview.alerts"))
     else:
         st.plotly_chart(
-            alert_timeline(alerts.intervals, view.window, view.tz, compact=True, lang=view.lang), key="overview_timeline"
+            drawn(alert_timeline, alerts.intervals, view.window, view.tz, "alertname", True, view.lang), key="overview_timeline"
         )
     st.subheader(t("overview.offenders"))
     if not alerts.offenders.empty:
