@@ -14,7 +14,7 @@ from components.identity import current_actor
 from components.state import View
 from services.assistant.actions import PAGE_FOR_ACTION, Action
 from services.assistant.answers import ModelAnswer, answer_offline, prepare, record
-from services.assistant.context import source_label
+from services.assistant.context import prefetch_incidents, source_label
 from services.assistant.router import mentions_time
 from services.assistant.tools import Proposal, ToolCall, execute, review
 from services.auth import Permission, PermissionDenied
@@ -195,11 +195,13 @@ def _ask(question: str, view: View, page: str) -> None:
             st.write_stream(without_images_streamed(running.stream()))
             assert running.result is not None
             answer = running.result
-    problem = record(answer, question, session_id(), runtime)
-    if problem:
-        st.session_state["chat_storage_problem"] = problem
-    meta = answer.to_dict()
-    _history().append({"role": "assistant", "content": answer.text, "meta": meta})
+        problem = record(answer, question, session_id(), runtime)
+        if problem:
+            st.warning(view.t("chat.storage_problem", problem=problem))
+        message = {"role": "assistant", "content": answer.text, "meta": answer.to_dict()}
+        _history().append(message)
+        # Drawn in place, as the next run would draw it: no second run of the panel per question.
+        _show_meta(message, len(_history()) - 1, view, question)
     if explicit and q.route.action_type != Action.UNKNOWN and routed != view.window:
         st.session_state[PENDING_VIEW] = {
             "start": routed.start,
@@ -207,7 +209,6 @@ def _ask(question: str, view: View, page: str) -> None:
             "page": PAGE_FOR_ACTION[Action(q.route.action_type)],
         }
         st.rerun(scope="app")  # the question moved the view: the page and the sidebar follow
-    _rerun_panel()
 
 
 def _index_state(view: View) -> None:
@@ -230,9 +231,8 @@ def render_chat(view: View, page: str) -> None:
     A fragment: a question, a rating or a confirmation reruns the panel only, never the page, and
     the answer reads the page's facts from the shared read cache (services.sources.cache)."""
     st.subheader(view.t("chat.title"))
+    prefetch_incidents(data.source_for(view.settings.sources), view.window, view.filters, view.settings)
     model = view.settings.model
-    if st.session_state.get("chat_storage_problem"):
-        st.warning(view.t("chat.storage_problem", problem=st.session_state.pop("chat_storage_problem")))
     st.caption(
         view.t(
             "chat.caption",
@@ -247,17 +247,20 @@ def render_chat(view: View, page: str) -> None:
         if st.button(view.t(f"chat.checkpoint.{name}.label"), key=f"checkpoint_{i}", width="stretch"):
             clicked = view.t(f"chat.checkpoint.{name}.question")
     previous: str = ""
-    for i, message in enumerate(_history()):
-        with st.chat_message(message["role"]):
-            st.markdown(without_images(message["content"]))
-            _show_meta(message, i, view, previous)
-        previous = message["content"] if message["role"] == "user" else previous
+    conversation = st.container()  # above the input: a new question and its answer are added here
+    with conversation:
+        for i, message in enumerate(_history()):
+            with st.chat_message(message["role"]):
+                st.markdown(without_images(message["content"]))
+                _show_meta(message, i, view, previous)
+            previous = message["content"] if message["role"] == "user" else previous
     typed = st.chat_input(view.t("chat.input"), key="chat_input")
+    asked = typed or clicked
+    if asked:
+        with conversation:
+            with st.chat_message("user"):
+                st.markdown(without_images(asked))
+            _ask(asked, view, page)
     if _history() and st.button(view.t("chat.clear"), key="chat_clear"):
         st.session_state[CHAT_KEY] = []
         _rerun_panel()
-    asked = typed or clicked
-    if asked:
-        with st.chat_message("user"):
-            st.markdown(without_images(asked))
-        _ask(asked, view, page)

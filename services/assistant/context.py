@@ -6,7 +6,10 @@ panel or a runbook section. Runbooks from internal folders are never put into th
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -30,9 +33,10 @@ from services.mesh.investigate import Investigation, investigate
 from services.overview import RankedService, mesh_incidents, mesh_selection, mesh_summaries, overview_data, ranked
 from services.runtime import Runtime
 from services.sources.base import Filters, MetricSource, SourceError
-from services.sources.cache import derived
+from services.sources.cache import CachingSource, derived
 from services.timewindow import Window, auto_step, local_text
 
+log = logging.getLogger(__name__)
 RUNBOOK_HITS = 4
 CHARS_PER_TOKEN = 4  # a rough count: exact tokenizers download their tables, which we cannot
 
@@ -198,6 +202,41 @@ def _incidents(source: MetricSource, window: Window, filters: Filters, settings:
         facts.unknown.add("mesh")
         return []
     return incident_records(found)
+
+
+_PREFETCH = ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts-prefetch")
+_prefetching: set[tuple] = set()
+_prefetching_lock = threading.Lock()
+
+
+def prefetch_incidents(source: MetricSource, window: Window, filters: Filters, settings: Settings) -> Future | None:
+    """Read, in the background, the Mesh page's incidents of the window into the shared read cache.
+
+    A latency, error or summary question cites them on every page, but only the Mesh page reads
+    them: without this, the first such question on the Overview waits for about 40 queries. One
+    window at a time, queued behind the page's own reads; a source without the shared cache
+    would keep nothing, so it is left alone. The job, or None when none was queued."""
+    if not isinstance(source, CachingSource):
+        return None
+    key = (window.aligned(), filters)
+    with _prefetching_lock:
+        if key in _prefetching:
+            return None
+        _prefetching.add(key)
+
+    def job() -> None:
+        try:
+            facts = Facts()
+            _incidents(source, window, filters, settings, facts)
+            if facts.errors:  # a question asked now reads them again, and says what failed
+                log.info("prefetching the incidents of %s: %s", window.to_dict(), "; ".join(facts.errors))
+        except Exception:
+            log.exception("prefetching the incidents of %s failed", window.to_dict())
+        finally:
+            with _prefetching_lock:
+                _prefetching.discard(key)
+
+    return _PREFETCH.submit(job)
 
 
 def _investigation(runtime: Runtime, question: str, window: Window, filters: Filters, facts: Facts) -> Investigation | None:
