@@ -47,7 +47,7 @@ selection = mesh_selection(parts, top_n, picked)
 parts = {**parts, **data.page_data(view.settings.sources, "mesh_curves", view.window, view.step, view.filters, selection)}
 latency, traffic = usable("latency", t("overview.latency")), usable("traffic", t("overview.errors"))
 # Incidents are found on the candidates' curves; without the peaks they are unknown, not none.
-peaks_known = usable("peaks", t("mesh.incident_search")) is not None
+peaks_known = usable("edge_peaks", t("mesh.incident_search")) is not None
 try:
     found, edge_found = data.mesh_incidents(view.settings.sources, view.window, view.step, view.filters, selection)
 except SourceError:  # a candidate's curve is missing: the incidents on those that could be read

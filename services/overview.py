@@ -70,14 +70,13 @@ def chart_step(window: Window, step: int, width_px: int = CHART_WIDTH_PX) -> int
 def mesh_summaries(source: MetricSource, window: Window, step: int, filters: Filters) -> dict[str, pd.DataFrame | SourceError]:
     """The Mesh page's first, cheap reads: latency and traffic over the window per service and
     edge (rankings and the edge table; the service graph asks the same, so through the shared
-    cache it reads them once), and each service's and edge's peaks (incident candidates)."""
+    cache it reads them once), and each edge's peaks (incident candidates, see mesh_selection)."""
     return read_concurrently(
         {
             "latency_summary": lambda: source.latency_summary(window, filters, "service"),
             "traffic_summary": lambda: source.traffic_summary(window, filters, "service"),
             "edge_latency_summary": lambda: source.latency_summary(window, filters, "edge"),
             "edge_traffic_summary": lambda: source.traffic_summary(window, filters, "edge"),
-            "peaks": lambda: source.peak_summary(window, incident_step(step), filters, "service", LATENCY_FLOOR_MS),
             "edge_peaks": lambda: source.peak_summary(window, incident_step(step), filters, "edge", LATENCY_FLOOR_MS),
         }
     )
@@ -100,10 +99,11 @@ class MeshSelection:
 
 
 def _flagged(peaks: pd.DataFrame | SourceError, column: str, limit: float, keys: list[str]) -> tuple[Key, ...]:
+    """`keys` of the rows whose peak reached `limit` (a service once however many of its edges did)."""
     if isinstance(peaks, SourceError) or peaks.empty:
         return ()
     hit = peaks[peaks[column] >= limit]
-    return tuple(sorted(zip(*(hit[k] for k in keys), strict=True)))
+    return tuple(sorted(set(zip(*(hit[k] for k in keys), strict=True))))
 
 
 def mesh_selection(parts: dict[str, pd.DataFrame | SourceError], top_n: int, picked: tuple[Key, ...]) -> MeshSelection:
@@ -111,8 +111,14 @@ def mesh_selection(parts: dict[str, pd.DataFrame | SourceError], top_n: int, pic
 
     A candidate had, at some step of the window, at least 1% of its requests slower than the
     latency floor (p99 over it) or a 5xx ratio over the limit; only a candidate can hold an
-    incident, so only candidates' curves are read at the incident step, the rest never."""
-    by_p99, by_5xx = parts["latency_summary"], parts["traffic_summary"]
+    incident, so only candidates' curves are read at the incident step, the rest never.
+
+    A service's candidates come from its edges' peaks, which the edge table needs anyway: at
+    each step a service's slow and 5xx shares are its edges' shares weighted by their requests,
+    never above the highest of them. So a service none of whose edges reached a limit did not
+    reach it either, and no incident is lost; a service whose edges did may still not (its curve
+    is read and says so). One peak read less than asking the services too."""
+    by_p99, by_5xx, edge_peaks = parts["latency_summary"], parts["traffic_summary"], parts["edge_peaks"]
 
     def shown(summary: pd.DataFrame | SourceError, column: str) -> tuple[Key, ...]:
         if picked:
@@ -122,10 +128,10 @@ def mesh_selection(parts: dict[str, pd.DataFrame | SourceError], top_n: int, pic
     return MeshSelection(
         latency=shown(by_p99, "p99"),
         errors=shown(by_5xx, "ratio_5xx"),
-        slow=_flagged(parts["peaks"], "peak_slow_ratio", SLOW_SHARE, SERVICE_KEYS),
-        failing=_flagged(parts["peaks"], "peak_ratio_5xx", ERROR_RATIO_LIMIT, SERVICE_KEYS),
-        slow_edges=_flagged(parts["edge_peaks"], "peak_slow_ratio", SLOW_SHARE, EDGE_KEYS),
-        failing_edges=_flagged(parts["edge_peaks"], "peak_ratio_5xx", ERROR_RATIO_LIMIT, EDGE_KEYS),
+        slow=_flagged(edge_peaks, "peak_slow_ratio", SLOW_SHARE, SERVICE_KEYS),
+        failing=_flagged(edge_peaks, "peak_ratio_5xx", ERROR_RATIO_LIMIT, SERVICE_KEYS),
+        slow_edges=_flagged(edge_peaks, "peak_slow_ratio", SLOW_SHARE, EDGE_KEYS),
+        failing_edges=_flagged(edge_peaks, "peak_ratio_5xx", ERROR_RATIO_LIMIT, EDGE_KEYS),
     )
 
 

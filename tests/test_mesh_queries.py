@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from services.config import SourceSettings
-from services.mesh.incidents import incidents
-from services.overview import chart_step, incident_step, mesh_data
+from services.mesh.incidents import ERROR_RATIO_LIMIT, LATENCY_FLOOR_MS, incidents
+from services.overview import SLOW_SHARE, chart_step, incident_step, mesh_data, mesh_selection, mesh_summaries
 from services.sources.base import SERVICE_KEYS, Filters
 from services.sources.demo import DemoSource
 from services.sources.prometheus import PrometheusSource
@@ -68,6 +68,23 @@ def test_a_day_finds_incidents_the_coarse_step_would_miss(demo_settings, anchor)
     assert drawn.diff().min() == pd.Timedelta(seconds=600)
 
 
+@pytest.mark.parametrize("hours", [1, 3, 12, 24])
+def test_services_whose_own_peaks_reach_a_limit_are_candidates_through_their_edges(demo_settings, anchor, hours):
+    """The candidates come from the edges' peaks alone; a service's own peak over a limit must
+    always be among them (its shares are its edges' shares weighted by requests)."""
+    source = DemoSource(demo_settings)
+    for back in range(0, 24 * 60, 181):
+        end = anchor - timedelta(minutes=back)
+        window = Window(end - timedelta(hours=hours), end).aligned()
+        step = auto_step(window)
+        selection = mesh_selection(mesh_summaries(source, window, step, Filters()), 0, ())
+        own = source.peak_summary(window, incident_step(step), Filters(), "service", LATENCY_FLOOR_MS)
+        slow = set(zip(*(own[own["peak_slow_ratio"] >= SLOW_SHARE][k] for k in SERVICE_KEYS), strict=True))
+        failing = set(zip(*(own[own["peak_ratio_5xx"] >= ERROR_RATIO_LIMIT][k] for k in SERVICE_KEYS), strict=True))
+        assert slow <= set(selection.slow) and failing <= set(selection.failing), window
+        assert len(selection.slow) == len(set(selection.slow)), "a service with several hot edges is read once"
+
+
 def test_chart_step_follows_the_chart_width():
     day = Window(pd.Timestamp("2026-12-01", tz="UTC").to_pydatetime(), pd.Timestamp("2026-12-02", tz="UTC").to_pydatetime())
     assert chart_step(day, 60) == 600  # 900 px, a point every 6 px: 150 points -> 10 min
@@ -87,6 +104,8 @@ def test_on_prometheus_only_p99_and_the_shown_services_are_queried(prometheus_ur
     assert quantiles and all(q.startswith("histogram_quantile(0.99,") for q in quantiles)  # never p50 or p90
     curves = [q for q in queries if "histogram_quantile" in q and "rate(" in q]
     assert curves and all("destination_service_name=~" in q for q in curves)  # named services only
+    peaks = [q for q in queries if q.startswith("max_over_time(")]
+    assert len(peaks) == 2 and all("source_workload" in q for q in peaks)  # by edge only: services' come from them
     demo = DemoSource(demo_settings)
     same(found_by_the_page(parts, step), everything_at(demo, window, incident_step(step), "service"))
     assert {"ledger", "payments", "checkout"} <= set(found_by_the_page(parts, step)["service"])

@@ -194,8 +194,8 @@ def _incidents(source: MetricSource, window: Window, filters: Filters, settings:
     step = auto_step(window, settings.sources.step_seconds)
     summaries = mesh_summaries(source, window, step, filters)
     try:
-        if isinstance(summaries["peaks"], SourceError):
-            raise summaries["peaks"]
+        if isinstance(summaries["edge_peaks"], SourceError):
+            raise summaries["edge_peaks"]
         found, _ = derived(source, mesh_incidents, window.aligned(), step, filters, mesh_selection(summaries, 0, ()).candidates())
     except SourceError as exc:
         facts.errors.append(f"mesh series: {exc}")
