@@ -5,6 +5,7 @@ PORT ?= 8501
 # Loopback only unless the operator chooses otherwise (ADDRESS=0.0.0.0 make run): there is no sign-in yet.
 ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
+RUN_ARGS ?=
 
 .PHONY: run test test-fast lint lock system-deps bench clean
 
@@ -18,7 +19,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 run: $(VENV)/.installed
 	$(PY) -m components.server --server.address $(ADDRESS) --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+		--browser.gatherUsageStats false $(RUN_ARGS)
 
 system-deps:
 	scripts/install-system-deps.sh

@@ -598,6 +598,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "server.headless": "true",
         "browser.gatherUsageStats": "false",
         "client.toolbarMode": "viewer",  # no Deploy button or developer menu
+        "server.fileWatcherType": "none",  # see .streamlit/config.toml
     }
     options = [part for key, value in flags.items() for part in (f"--{key}", value)]
     os.execv(sys.executable, [sys.executable, "-m", "components.server", *options])
