@@ -9,6 +9,7 @@ from components import data
 from components.format import headers, localize
 from components.state import View
 from services.mesh.graph import ServiceKey
+from services.mesh.graph_render import graph_svg
 from services.mesh.graph_view import HEALTH_COLORS, to_dot
 from services.safety.markup import escape_markdown
 from services.sources.base import SourceError
@@ -42,7 +43,12 @@ def service_graph(view: View) -> None:
         if focus
         else None
     )
-    st.graphviz_chart(to_dot(graph, focus, found.path if found else None), width="stretch")
+    dot = to_dot(graph, focus, found.path if found else None)
+    svg = graph_svg(dot)  # laid out once on the server; the browser's layout reruns on every rerun
+    if svg is not None:
+        st.image(svg, width="stretch")
+    else:
+        st.graphviz_chart(dot, width="stretch")
     legend = " · ".join(f":{LEGEND[h]}[{view.t(f'mesh_graph.health.{h}')}]" for h in HEALTH_COLORS)
     st.caption(view.t("mesh_graph.legend", legend=legend))
     for problem in graph.problems_in(view.lang):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real, from Debian's packages, when missing:
-# Prometheus with promtool, Alertmanager, PostgreSQL 15, Chromium for the browser test and PDFs, a CJK font.
+# Prometheus with promtool, Alertmanager, PostgreSQL 15, Chromium for the browser test and PDFs, a CJK font,
+# Graphviz.
 set -euo pipefail
 
 needed=()
@@ -12,6 +13,8 @@ command -v prometheus-alertmanager >/dev/null || needed+=(prometheus-alertmanage
 # Hangul in PDF shift summaries (Chromium prints boxes without it), and pdftotext to read them back.
 fc-list :lang=ko family 2>/dev/null | grep "Noto Sans CJK KR" >/dev/null || needed+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null || needed+=(poppler-utils)
+# The Mesh page's service graph, laid out on the server (the browser's graphviz redraws it on every rerun).
+command -v dot >/dev/null || needed+=(graphviz)
 [ ${#needed[@]} -eq 0 ] && exit 0
 
 sudo=""

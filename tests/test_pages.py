@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -206,15 +208,37 @@ def test_a_window_without_data_says_so(monkeypatch, prometheus_url):
     assert metrics(at)["Worst p99"] == "no data"
 
 
+def shown_graph(at: AppTest) -> str:
+    """The service graph as the page shows it: the SVG laid out on the server, its text unescaped."""
+    url = at.get("image")[0].proto.imgs[0].url
+    assert url.startswith("data:image/svg+xml;base64,"), url[:40]
+    return html.unescape(base64.b64decode(url.split(",", 1)[1]).decode())
+
+
 def test_mesh_page_graph_and_the_chosen_services_investigation():
     at = open_page("pages/mesh.py", preset="Last 6 hours")
-    dot = at.get("graphviz_chart")[0].proto.spec
-    assert "digraph mesh" in dot and '"prod-seoul/web/frontend"' in dot  # the unhealthiest services by default
+    graph = shown_graph(at)
+    assert "<title>prod-seoul/web/frontend</title>" in graph  # the unhealthiest services by default
+    assert "frontend" in graph and "p99" in graph  # node labels
     at.selectbox(key="graph_service").select("prod-seoul/shop/checkout").run()
     assert not at.exception
     cause = " ".join(e.value for e in at.error)
     assert "Likely cause" in cause and "ledger" in cause and "checkout → payments → ledger" in cause
-    focused = at.get("graphviz_chart")[0].proto.spec
-    assert '"prod-seoul/payments/ledger"' in focused and "#1f77b4" in focused  # the path, highlighted
+    focused = shown_graph(at)
+    assert "<title>prod-seoul/payments/ledger</title>" in focused and 'stroke="#1f77b4"' in focused  # the path, highlighted
     at.selectbox(key="graph_service").select("prod-seoul/notify/notification").run()
     assert any("looks healthy" in s.value for s in at.success)
+
+
+def test_without_graphviz_on_the_server_the_browser_lays_the_graph_out(monkeypatch, tmp_path):
+    from services.mesh.graph_render import graph_svg
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a server without Debian's graphviz
+    graph_svg.cache_clear()
+    try:
+        at = open_page("pages/mesh.py", preset="Last 6 hours")
+    finally:
+        graph_svg.cache_clear()
+    assert not at.get("image")
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert "digraph mesh" in dot and '"prod-seoul/web/frontend"' in dot
