@@ -236,7 +236,7 @@ def test_reads_from_several_sessions_keep_at_most_four_queries_in_flight(prometh
     finally:
         server.shutdown()
     assert len(results) == 3 and all(not isinstance(part, SourceError) for r in results for part in r.values())
-    assert handler.total >= 2 * 20 + 7  # every query of two Mesh pages and one Overview was sent
+    assert handler.total >= 2 * 18 + 7  # every query of two Mesh pages (18 each) and one Overview was sent
     assert 2 <= handler.peak <= 4  # concurrent, and never more than the bound, however many sessions
 
 
