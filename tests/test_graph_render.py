@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import threading
 from datetime import UTC, datetime
 
+from services.mesh import graph_render
 from services.mesh.graph import GraphEdge, ServiceGraph, ServiceKey
 from services.mesh.graph_render import graph_svg
 from services.mesh.graph_view import to_dot
@@ -40,3 +42,23 @@ def test_the_dashboards_own_graph_with_a_hostile_name():
 
 def test_dot_that_fails_falls_back_to_none():
     assert graph_svg("digraph { this is not dot") is None
+
+
+def test_sessions_asking_for_one_graph_at_once_start_one_dot(monkeypatch):
+    graph_render.clear()
+    started: list[str] = []
+    lay_out = graph_render._layout
+
+    def counted(dot: str) -> str | None:
+        started.append(dot)
+        return lay_out(dot)
+
+    monkeypatch.setattr(graph_render, "_layout", counted)
+    dot = 'digraph mesh { "x" -> "y"; }'
+    results: list[str | None] = []
+    threads = [threading.Thread(target=lambda: results.append(graph_svg(dot))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(started) == 1 and len(results) == 8 and len(set(results)) == 1 and results[0] is not None

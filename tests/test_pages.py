@@ -231,14 +231,14 @@ def test_mesh_page_graph_and_the_chosen_services_investigation():
 
 
 def test_without_graphviz_on_the_server_the_browser_lays_the_graph_out(monkeypatch, tmp_path):
-    from services.mesh.graph_render import graph_svg
+    from services.mesh import graph_render
 
     monkeypatch.setenv("PATH", str(tmp_path))  # a server without Debian's graphviz
-    graph_svg.cache_clear()
+    graph_render.clear()
     try:
         at = open_page("pages/mesh.py", preset="Last 6 hours")
     finally:
-        graph_svg.cache_clear()
+        graph_render.clear()
     assert not at.get("image")
     dot = at.get("graphviz_chart")[0].proto.spec
     assert "digraph mesh" in dot and '"prod-seoul/web/frontend"' in dot

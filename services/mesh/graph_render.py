@@ -17,16 +17,42 @@ import os
 import shutil
 import subprocess
 import tempfile
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 
 log = logging.getLogger(__name__)
 DEADLINE_SECONDS = 5.0
 MAX_SVG_BYTES = 2_000_000
+KEPT = 64
+
+_laid_out: OrderedDict[str, str] = OrderedDict()
+_lock = threading.Lock()
 
 
-@lru_cache(maxsize=64)
 def graph_svg(dot: str) -> str | None:
-    """The SVG of `dot`, or None (no `dot` on this server, or it failed: said in the log)."""
+    """The SVG of `dot`, or None (no `dot` on this server, or it failed: said in the log).
+
+    One layout at a time, each graph once: ten sessions opening the same Mesh page start one
+    `dot`, not ten, and the others find its SVG. A failure is not kept: the next ask tries again."""
+    with _lock:
+        if dot in _laid_out:
+            _laid_out.move_to_end(dot)
+            return _laid_out[dot]
+        svg = _layout(dot)
+        if svg is not None:
+            _laid_out[dot] = svg
+            while len(_laid_out) > KEPT:
+                _laid_out.popitem(last=False)
+        return svg
+
+
+def clear() -> None:
+    """Forget every layout (the next ask runs `dot` again)."""
+    with _lock:
+        _laid_out.clear()
+
+
+def _layout(dot: str) -> str | None:
     binary = shutil.which("dot")
     if binary is None:
         return None
