@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from zoneinfo import ZoneInfo
 
@@ -12,12 +10,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.state import View
+from services.bounded import Bounded
 
 INCIDENT_COLORS = {"latency": "rgba(214, 39, 40, 0.12)", "5xx": "rgba(148, 103, 189, 0.15)"}
 FIGURES_KEPT = 32
 
-_figures: OrderedDict[Hashable, go.Figure] = OrderedDict()
-_figures_lock = threading.Lock()
+_figures: Bounded[Hashable, go.Figure] = Bounded(FIGURES_KEPT)
 
 
 def _fingerprint(value: object) -> Hashable:
@@ -39,16 +37,10 @@ def drawn(build: Callable[..., go.Figure], *args: object) -> go.Figure:
     and plotly validates every trace it builds. Shared by every session: st.plotly_chart only
     reads a figure (it serializes a copy), and nothing changes one after it is built."""
     key = (build, *(_fingerprint(a) for a in args))
-    with _figures_lock:
-        figure = _figures.get(key)
-        if figure is not None:
-            _figures.move_to_end(key)
-            return figure
-    figure = build(*args)
-    with _figures_lock:
-        _figures[key] = figure
-        while len(_figures) > FIGURES_KEPT:
-            _figures.popitem(last=False)
+    figure = _figures.get(key)
+    if figure is None:
+        figure = build(*args)
+        _figures.put(key, figure)
     return figure
 
 

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Bottom to top. A module may import its own layer and the ones below it.
 LAYERS = [
-    {"services.config", "services.timewindow", "services.log", "services.safety", "services.i18n"},
+    {"services.config", "services.timewindow", "services.log", "services.safety", "services.i18n", "services.bounded"},
     {"services.auth"},
     {"services.storage", "services.schema", "services.migrations"},
     {"services.sources"},

@@ -18,15 +18,16 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections import OrderedDict
+
+from services.bounded import Bounded
 
 log = logging.getLogger(__name__)
 DEADLINE_SECONDS = 5.0
 MAX_SVG_BYTES = 2_000_000
 KEPT = 64
 
-_laid_out: OrderedDict[str, str] = OrderedDict()
-_lock = threading.Lock()
+_laid_out: Bounded[str, str] = Bounded(KEPT)
+_lock = threading.Lock()  # one layout at a time
 
 
 def graph_svg(dot: str) -> str | None:
@@ -35,21 +36,17 @@ def graph_svg(dot: str) -> str | None:
     One layout at a time, each graph once: ten sessions opening the same Mesh page start one
     `dot`, not ten, and the others find its SVG. A failure is not kept: the next ask tries again."""
     with _lock:
-        if dot in _laid_out:
-            _laid_out.move_to_end(dot)
-            return _laid_out[dot]
-        svg = _layout(dot)
-        if svg is not None:
-            _laid_out[dot] = svg
-            while len(_laid_out) > KEPT:
-                _laid_out.popitem(last=False)
+        svg = _laid_out.get(dot)
+        if svg is None:
+            svg = _layout(dot)
+            if svg is not None:
+                _laid_out.put(dot, svg)
         return svg
 
 
 def clear() -> None:
     """Forget every layout (the next ask runs `dot` again)."""
-    with _lock:
-        _laid_out.clear()
+    _laid_out.clear()
 
 
 def _layout(dot: str) -> str | None:
@@ -70,11 +67,7 @@ def _layout(dot: str) -> str | None:
         except (subprocess.TimeoutExpired, OSError) as exc:
             log.warning("the service graph was not laid out on the server: %s", exc)
             return None
-    if (
-        done.returncode != 0
-        or not done.stdout.lstrip().startswith((b"<?xml", b"<svg", b"<!--"))
-        or len(done.stdout) > MAX_SVG_BYTES
-    ):
+    if done.returncode != 0 or b"<svg" not in done.stdout or len(done.stdout) > MAX_SVG_BYTES:
         log.warning("the service graph was not laid out on the server: dot exited %s: %s", done.returncode, done.stderr[:300])
         return None
     svg = done.stdout.decode("utf-8", errors="replace")

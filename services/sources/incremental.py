@@ -22,13 +22,12 @@ Past windows do not move and are read whole (the shared cache keeps them for an 
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from services.bounded import Bounded
 from services.timewindow import Window, grid, utcnow
 
 LIVE_MARGIN = timedelta(minutes=5)  # a window ending this close to now may still get samples
@@ -57,35 +56,13 @@ class _Curves:
     series: dict[tuple, dict]  # label set -> {"metric": ..., "values": [[t, v], ...]}
 
 
-class _Kept:
-    """A bounded, thread-safe map (least recently used entries go first)."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> object | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: tuple, value: object) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > MAX_KEPT:
-                self._items.popitem(last=False)
-
-
 class IncrementalReads:
     """A source's range and window-total queries, read incrementally for live windows."""
 
     def __init__(self, fetch_range: RangeFetch, fetch_instant: InstantFetch, clock: Callable[[], datetime] = utcnow):
         self.fetch_range, self.fetch_instant, self.clock = fetch_range, fetch_instant, clock
-        self._curves = _Kept()
-        self._hours = _Kept()
+        self._curves: Bounded[tuple, _Curves] = Bounded(MAX_KEPT)
+        self._hours: Bounded[tuple, list[dict]] = Bounded(MAX_KEPT)
 
     def range(self, promql: str, window: Window, step: int) -> list[dict]:
         """`promql` over the window's grid (see `grid`): for a live window, the kept settled
@@ -95,7 +72,7 @@ class IncrementalReads:
         if not is_live(window, now):
             return self.fetch_range(promql, first, last, step)
         kept = self._curves.get((promql, step))
-        if isinstance(kept, _Curves) and kept.first <= first <= kept.settled:
+        if kept is not None and kept.first <= first <= kept.settled:
             fresh = self.fetch_range(promql, kept.settled + step, last, step) if kept.settled < last else []
             series = _trimmed(kept.series, first, last)
         else:
@@ -121,7 +98,7 @@ class IncrementalReads:
             return self.fetch_instant(expression(f"{end - start}s"), window.end)
         whole = (expression("<range>"), first_hour, last_hour)
         hours = self._hours.get(whole)
-        if not isinstance(hours, list):
+        if hours is None:
             hours = self._over(expression, first_hour, last_hour)
             self._hours.put(whole, hours)
         parts = [hours, self._over(expression, last_hour, end)]
