@@ -35,22 +35,12 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-from benchmarks.page_data import backfill, make_spec  # noqa: E402
+from benchmarks.page_data import backfill, make_spec, memory_mb  # noqa: E402
 from services.sources.demo_scenario import anchor_for  # noqa: E402
 from services.timewindow import iso, parse_time, utcnow  # noqa: E402
 from tests import servers  # noqa: E402
 
 CHART = ".js-plotly-plot .main-svg"
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process' peak resident memory (VmHWM), MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 QUIET = 0.3  # no message after a run finished for this long: no rerun followed, the interaction is over
 
 
@@ -238,7 +228,7 @@ def concurrent(browser, server: servers.Server, note: Callable[[str, float], Non
         for tab, wire in zip(tabs, wires, strict=True)
     ]
     note(f"{sessions} sessions switch Mesh to 24 h at once (last one done)", max(done) - start)
-    note(f"server peak RSS after {sessions} sessions (MB)", peak_rss_mb(server.process.pid))
+    note(f"server peak RSS after {sessions} sessions (MB)", memory_mb("VmHWM", server.process.pid))
     for tab in tabs:
         tab.context.close()
 

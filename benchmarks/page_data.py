@@ -259,17 +259,17 @@ def live_refresh(url: str, anchor, settings: AlertSettings, repeat: int) -> None
             recorder.calls.clear()
             times.append(timed(pages(source, Window(now - timedelta(hours=24), now), settings)[name]))
             counts.append(len(recorder.calls))
-            rss.append(resident_mb())
+            rss.append(memory_mb())  # what the kept minutes cost as they go by
         print(
             f"{name:<18} {times[0]:>8.3f} {counts[0]:>7} {statistics.median(times[1:]):>14.3f} {max(counts[1:]):>7} "
             f"{rss[0]:>6.0f} -> {rss[-1]:<6.0f}"
         )
 
 
-def resident_mb() -> float:
-    """This process' resident memory now (VmRSS), MB: what the kept minutes cost as they go by."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def memory_mb(field: str = "VmRSS", pid: int | str = "self") -> float:
+    """A process' memory from /proc (VmRSS: resident now; VmHWM: its peak), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
