@@ -93,16 +93,42 @@ def test_totals_of_a_live_window_are_its_parts_added_up(fresh, anchor):
     assert set(summary.sort_values("p99", ascending=False)["service"].head(3)) == {"checkout", "payments", "ledger"}
 
 
+def ending_at_minute(anchor: datetime, minute: int, hours: int = 4) -> Window:
+    """The latest live window ending at `minute` past an hour, no later than the anchor."""
+    end = anchor.replace(minute=minute, second=0)
+    end -= timedelta(hours=1) if end > anchor else timedelta(0)
+    return Window(end - timedelta(hours=hours), end)
+
+
+def ranges_read(source: PrometheusSource, window: Window) -> list[int]:
+    """The ranges (seconds) of the window-total queries one refresh of `window` sends."""
+    calls = sent(at(source, window.end))
+    source.traffic_summary(window, Filters(), "service")
+    source.latency_summary(window, Filters(), "service")
+    return [int(r) for c in calls for r in re.findall(r"\[(\d+)s\]", c.get("query", ""))]
+
+
+def later(window: Window, minutes: int) -> Window:
+    return Window(window.start + timedelta(minutes=minutes), window.end + timedelta(minutes=minutes))
+
+
 def test_a_minute_later_only_the_partial_hours_are_read_again(fresh, anchor):
-    earlier, later = live_window(anchor, 1), live_window(anchor, 0)
+    # Mid-hour: neither the window's first whole hour nor its last settled one moves in a minute.
+    earlier = ending_at_minute(anchor, 29)
     source = fresh()
-    at(source, earlier.end).traffic_summary(earlier, Filters(), "service")
-    at(source, earlier.end).latency_summary(earlier, Filters(), "service")
-    calls = sent(at(source, later.end))
-    source.traffic_summary(later, Filters(), "service")
-    source.latency_summary(later, Filters(), "service")
-    ranges = [int(r) for c in calls for r in re.findall(r"\[(\d+)s\]", c.get("query", ""))]
+    ranges_read(source, earlier)
+    ranges = ranges_read(source, later(earlier, 1))
     assert ranges and max(ranges) <= 3600 + SETTLE_SECONDS, f"a whole hour was read again: {ranges}"
+
+
+def test_when_the_window_moves_past_an_hour_its_whole_hours_are_read_once_more_then_kept(fresh, anchor):
+    on_the_hour = ending_at_minute(anchor, 0)  # starts on the hour: its first hour is whole
+    source = fresh()
+    ranges_read(source, on_the_hour)
+    moved = ranges_read(source, later(on_the_hour, 1))  # the first hour is now partial: one whole hour fewer
+    assert max(moved) >= 2 * 3600, f"the new whole hours were not read: {moved}"
+    again = ranges_read(source, later(on_the_hour, 2))
+    assert again and max(again) <= 3600 + SETTLE_SECONDS, f"the new whole hours were not kept: {again}"
 
 
 def test_p99_from_summed_buckets_is_promqls_histogram_quantile(fresh, anchor):
